@@ -1,0 +1,15 @@
+import { defineConfig } from 'micro1-sync';
+
+// Every setting is optional; these are the defaults, spelled out for reference.
+export default defineConfig({
+  interviews: 'interviews',
+  state: '.micro1/state.json',
+  api: {
+    baseUrl: 'https://public.api.micro1.ai', // MICRO1_API_URL overrides it
+    apiKeyEnv: 'MICRO1_API_KEY', // the key itself only ever comes from the environment
+    timeoutMs: 30_000,
+  },
+  apply: { concurrency: 4, requestsPerSecond: 5, maxRetries: 5 },
+  prune: false,
+  safety: { maxDeletes: 10, maxDeletePercent: 30 },
+});

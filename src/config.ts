@@ -1,0 +1,131 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { Micro1Error } from './errors.js';
+import { didYouMean } from './suggest.js';
+
+/**
+ * Defaults are conservative because micro1 documents no rate limit: 4 workers at 5 requests/s,
+ * 5 retries, 30 s per request (auth0-deploy-cli runs 3 workers at 8 requests/s, "80% of capacity").
+ */
+export const CONFIG_DEFAULTS = {
+  interviews: 'interviews',
+  state: '.micro1/state.json',
+  api: { baseUrl: 'https://public.api.micro1.ai', apiKeyEnv: 'MICRO1_API_KEY', timeoutMs: 30_000 },
+  apply: { concurrency: 4, requestsPerSecond: 5, maxRetries: 5 },
+  prune: false,
+  /** octoDNS-style guard: more deletes than this (count and share of managed interviews) needs --force. */
+  safety: { maxDeletes: 10, maxDeletePercent: 30 },
+} as const;
+
+const positiveInt = z.number().int().positive();
+const configSchema = z.strictObject({
+  interviews: z.string().min(1).optional(),
+  state: z.string().min(1).optional(),
+  api: z
+    .strictObject({
+      baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+      apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' }).optional(),
+      timeoutMs: positiveInt.optional(),
+    })
+    .optional(),
+  apply: z
+    .strictObject({
+      concurrency: positiveInt.max(64).optional(),
+      requestsPerSecond: z.number().positive().max(1000).optional(),
+      maxRetries: z.number().int().min(0).max(20).optional(),
+    })
+    .optional(),
+  prune: z.boolean().optional(),
+  safety: z
+    .strictObject({
+      maxDeletes: z.number().int().min(0).optional(),
+      maxDeletePercent: z.number().min(0).max(100).optional(),
+    })
+    .optional(),
+});
+
+export type Micro1Config = z.input<typeof configSchema>;
+
+/** For `micro1.config.ts`: returns its argument, and gives editors the types. */
+export function defineConfig(config: Micro1Config): Micro1Config {
+  return config;
+}
+
+/** Every setting decided, every path absolute: nothing below this re-checks for undefined. */
+export interface ResolvedConfig {
+  projectRoot: string;
+  /** The config file read, if any (absolute). */
+  configFile: string | undefined;
+  interviewsDir: string;
+  stateFile: string;
+  api: { baseUrl: string; apiKeyEnv: string; timeoutMs: number };
+  apply: { concurrency: number; requestsPerSecond: number; maxRetries: number };
+  prune: boolean;
+  safety: { maxDeletes: number; maxDeletePercent: number };
+}
+
+export const CONFIG_NAMES = ['micro1.config.ts', 'micro1.config.mjs', 'micro1.config.js', 'micro1.config.json'];
+
+export async function loadConfig(options: { cwd: string; configPath?: string; env: NodeJS.ProcessEnv }): Promise<ResolvedConfig> {
+  const file = options.configPath !== undefined ? path.resolve(options.cwd, options.configPath) : findConfig(options.cwd);
+  if (options.configPath !== undefined && !existsSync(file!)) {
+    throw new Micro1Error('CONFIG_NOT_FOUND', `The config file ${options.configPath} does not exist`, { hint: 'check the --config path' });
+  }
+  const raw = file === undefined ? {} : await importConfig(file);
+  const display = file === undefined ? '' : path.relative(options.cwd, file) || file;
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    if (issue.code === 'unrecognized_keys') {
+      const key = issue.keys[0]!;
+      const known = issue.path.length === 0 ? Object.keys(CONFIG_DEFAULTS) : Object.keys((CONFIG_DEFAULTS as unknown as Record<string, object>)[String(issue.path[0])] ?? {});
+      const suggestion = didYouMean(key, known);
+      throw new Micro1Error('CONFIG_INVALID', `${display}: unknown setting "${[...issue.path, key].join('.')}"`, suggestion ? { hint: `did you mean "${suggestion}"?` } : {});
+    }
+    throw new Micro1Error('CONFIG_INVALID', `${display}: ${issue.path.join('.') || 'the default export'}: ${issue.message}`, {
+      hint: 'see the Configuration section of the README',
+    });
+  }
+  const c = parsed.data;
+  const projectRoot = file === undefined ? options.cwd : path.dirname(file);
+  const envUrl = options.env.MICRO1_API_URL;
+  return {
+    projectRoot,
+    configFile: file,
+    interviewsDir: path.resolve(projectRoot, c.interviews ?? CONFIG_DEFAULTS.interviews),
+    stateFile: path.resolve(projectRoot, c.state ?? CONFIG_DEFAULTS.state),
+    api: {
+      baseUrl: envUrl !== undefined && envUrl !== '' ? envUrl : (c.api?.baseUrl ?? CONFIG_DEFAULTS.api.baseUrl),
+      apiKeyEnv: c.api?.apiKeyEnv ?? CONFIG_DEFAULTS.api.apiKeyEnv,
+      timeoutMs: c.api?.timeoutMs ?? CONFIG_DEFAULTS.api.timeoutMs,
+    },
+    apply: { ...CONFIG_DEFAULTS.apply, ...c.apply },
+    prune: c.prune ?? CONFIG_DEFAULTS.prune,
+    safety: { ...CONFIG_DEFAULTS.safety, ...c.safety },
+  };
+}
+
+function findConfig(cwd: string): string | undefined {
+  return CONFIG_NAMES.map((name) => path.join(cwd, name)).find((candidate) => existsSync(candidate));
+}
+
+async function importConfig(file: string): Promise<unknown> {
+  try {
+    if (file.endsWith('.json')) return JSON.parse(readFileSync(file, 'utf8'));
+    if (file.endsWith('.ts') || file.endsWith('.mts') || file.endsWith('.cts')) {
+      // jiti is loaded only for TypeScript configs: Node 20 cannot import .ts files by itself.
+      const { createJiti } = await import('jiti');
+      const jiti = createJiti(import.meta.url, { moduleCache: false });
+      return await jiti.import(file, { default: true });
+    }
+    const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    return mod.default;
+  } catch (error) {
+    throw new Micro1Error('CONFIG_LOAD_FAILED', `Cannot load the config file ${file}: ${error instanceof Error ? error.message : String(error)}`, {
+      hint: 'it must default-export defineConfig({...}) (or be JSON)',
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,362 @@
+import { createHash } from 'node:crypto';
+import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+import fg from 'fast-glob';
+import type { z } from 'zod';
+import { canonicalBody, type BodyField, type CanonicalBody } from './canonical.js';
+import { formatPath, type Diagnostic } from './diagnostics.js';
+import { definitionSchema, fragmentSchema, KNOWN_KEYS, type DefinitionInput } from './interview-schema.js';
+import { didYouMean } from './suggest.js';
+import { MAX_FILE_BYTES, parseYamlSource, type YamlSource } from './yaml-file.js';
+
+/** One interview as the files describe it, ready for the planner. */
+export interface Definition {
+  /** Path under the interviews root without extension: `engineering/frontend-senior`. */
+  key: string;
+  /** Project-relative path of the file, forward slashes. */
+  file: string;
+  /** The pinned micro1 id, when the file has one. */
+  id?: string;
+  body: CanonicalBody;
+  /** Fields the file or a fragment sets; every other field takes its documented default. */
+  explicit: BodyField[];
+  /** Project-relative fragment files merged beneath this one, in merge order. */
+  fragments: string[];
+  /** sha256 of each source file's bytes: the file itself and every fragment. */
+  sources: Record<string, string>;
+  /** sha256 over the tool's schema version and every source: changes when any input changes. */
+  sourceHash: string;
+}
+
+export interface LoadResult {
+  definitions: Definition[];
+  diagnostics: Diagnostic[];
+}
+
+export interface LoadOptions {
+  /** Absolute project root; diagnostics name files relative to it. */
+  projectRoot: string;
+  /** Absolute interviews root. */
+  interviewsRoot: string;
+}
+
+/**
+ * Bumped whenever the meaning of a file changes (schema, defaults, canonical form), so that
+ * every source hash changes with it and no shortcut keyed on hashes can hide a change.
+ */
+export const DEFINITION_FORMAT = 'micro1-sync/definition@1';
+
+const FIELD_KEYS: Record<string, readonly string[]> = {
+  '': KNOWN_KEYS,
+  skills: ['name', 'description'],
+  custom_question_list: ['question', 'time', 'type'],
+};
+
+export function discoverFiles(interviewsRoot: string): { interviews: string[]; fragments: string[] } {
+  const all = fg.sync(['**/*.yaml', '**/*.yml'], { cwd: interviewsRoot, dot: false, followSymbolicLinks: true });
+  const interviews: string[] = [];
+  const fragments: string[] = [];
+  for (const rel of all.sort()) {
+    (rel.split('/').some((part) => part.startsWith('_')) ? fragments : interviews).push(rel);
+  }
+  return { interviews, fragments };
+}
+
+export function loadDefinitions(options: LoadOptions): LoadResult {
+  const loader = new Loader(options);
+  return loader.run();
+}
+
+interface Layer {
+  source: YamlSource;
+  /** Absolute path. */
+  absolute: string;
+}
+
+class Loader {
+  private readonly diagnostics: Diagnostic[] = [];
+  private readonly files = new Map<string, { bytes?: Uint8Array; source?: YamlSource; hash?: string }>();
+
+  constructor(private readonly options: LoadOptions) {}
+
+  run(): LoadResult {
+    const { interviewsRoot } = this.options;
+    const definitions: Definition[] = [];
+    const byKey = new Map<string, string>();
+    for (const rel of discoverFiles(interviewsRoot).interviews) {
+      const absolute = path.join(interviewsRoot, rel);
+      const file = this.relative(absolute);
+      const key = rel.replace(/\.ya?ml$/, '');
+      const clash = byKey.get(key);
+      if (clash !== undefined) {
+        this.error(file, 1, 1, '', `defines the same key "${key}" as ${clash}`, 'keep one of the two files');
+        continue;
+      }
+      byKey.set(key, file);
+      const definition = this.loadInterview(key, absolute);
+      if (definition !== undefined) definitions.push(definition);
+    }
+    return { definitions: this.checkDuplicateIds(definitions), diagnostics: dedupe(this.diagnostics) };
+  }
+
+  private loadInterview(key: string, absolute: string): Definition | undefined {
+    const own = this.read(absolute);
+    if (own === undefined) return undefined;
+    const layers = this.resolveExtends(own, absolute, [absolute]);
+    if (layers === undefined) return undefined;
+
+    const merged: Record<string, unknown> = {};
+    const provenance = new Map<string, YamlSource>();
+    for (const layer of [...layers, { source: own, absolute }]) {
+      for (const [field, value] of Object.entries(layer.source.value)) {
+        if (field === 'extends') continue;
+        merged[field] = deepMerge(merged[field], value);
+        provenance.set(field, layer.source);
+      }
+    }
+    const file = own.file;
+    const result = definitionSchema.safeParse(merged);
+    if (!result.success) {
+      this.reportIssues(result.error.issues, (field) => provenance.get(field) ?? own);
+      return undefined;
+    }
+    const input: DefinitionInput = result.data;
+    const fragments = layers.map((l) => l.source.file);
+    const sources: Record<string, string> = { [file]: this.hashOf(absolute) };
+    for (const layer of layers) sources[layer.source.file] = this.hashOf(layer.absolute);
+    return {
+      key,
+      file,
+      ...(input.id === undefined ? {} : { id: input.id }),
+      body: canonicalBody(input),
+      explicit: Object.keys(merged).filter((k) => k !== 'id') as BodyField[],
+      fragments,
+      sources,
+      sourceHash: combinedHash([file, ...fragments], sources),
+    };
+  }
+
+  /** The fragments beneath `source`, deepest first, each once, in merge order. */
+  private resolveExtends(source: YamlSource, absolute: string, chain: string[]): Layer[] | undefined {
+    const raw = source.value.extends;
+    if (raw === undefined) return [];
+    const entries = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw : undefined;
+    if (entries === undefined || entries.some((e) => typeof e !== 'string' || e.trim() === '')) {
+      const at = source.locate(['extends']);
+      this.error(source.file, at.line, at.column, 'extends', 'extends must be a fragment path or a list of them');
+      return undefined;
+    }
+    const layers: Layer[] = [];
+    let ok = true;
+    entries.forEach((entry: string, index) => {
+      const at = source.locate(typeof raw === 'string' ? ['extends'] : ['extends', index]);
+      const field = typeof raw === 'string' ? 'extends' : `extends[${index}]`;
+      const target = path.resolve(path.dirname(absolute), entry);
+      const underRoot = path.relative(this.options.interviewsRoot, target);
+      if (underRoot.startsWith('..') || path.isAbsolute(underRoot)) {
+        this.error(source.file, at.line, at.column, field, `"${entry}" points outside the interviews folder`, 'fragments must live under the interviews root');
+        ok = false;
+        return;
+      }
+      if (!underRoot.split(path.sep).some((part) => part.startsWith('_'))) {
+        this.error(source.file, at.line, at.column, field, `"${entry}" is an interview, not a fragment`, 'fragments are files or folders whose name starts with "_"');
+        ok = false;
+        return;
+      }
+      if (chain.includes(target)) {
+        const cycle = [...chain.slice(chain.indexOf(target)), target].map((p) => this.relative(p)).join(' → ');
+        this.error(source.file, at.line, at.column, field, `extends cycle: ${cycle}`, 'remove one of the extends entries');
+        ok = false;
+        return;
+      }
+      const fragment = this.read(target, { from: source, at, field, entry });
+      if (fragment === undefined) {
+        ok = false;
+        return;
+      }
+      const checked = fragmentSchema.safeParse(fragment.value);
+      if (!checked.success) {
+        this.reportIssues(checked.error.issues, () => fragment);
+        ok = false;
+        return;
+      }
+      const below = this.resolveExtends(fragment, target, [...chain, target]);
+      if (below === undefined) {
+        ok = false;
+        return;
+      }
+      for (const layer of [...below, { source: fragment, absolute: target }]) {
+        const seen = layers.findIndex((l) => l.absolute === layer.absolute);
+        if (seen !== -1) layers.splice(seen, 1);
+        layers.push(layer);
+      }
+    });
+    return ok ? layers : undefined;
+  }
+
+  private read(
+    absolute: string,
+    reference?: { from: YamlSource; at: { line: number; column: number }; field: string; entry: string },
+  ): YamlSource | undefined {
+    const cached = this.files.get(absolute);
+    if (cached !== undefined) return cached.source;
+    const entry: { bytes?: Uint8Array; source?: YamlSource } = {};
+    this.files.set(absolute, entry);
+    const file = this.relative(absolute);
+    const problem = this.checkFile(absolute);
+    if (problem !== undefined) {
+      if (reference !== undefined) {
+        const { from, at, field, entry: name } = reference;
+        this.error(from.file, at.line, at.column, field, `fragment "${name}" ${problem.message}`, problem.hint);
+      } else {
+        this.error(file, 1, 1, '', problem.message, problem.hint);
+      }
+      return undefined;
+    }
+    entry.bytes = readFileSync(absolute);
+    const parsed = parseYamlSource(file, entry.bytes);
+    this.diagnostics.push(...parsed.diagnostics);
+    if (parsed.source !== undefined) entry.source = parsed.source;
+    return parsed.source;
+  }
+
+  private checkFile(absolute: string): { message: string; hint?: string } | undefined {
+    let info;
+    try {
+      info = lstatSync(absolute);
+    } catch {
+      return { message: 'does not exist', hint: 'paths in extends are relative to the file that names them' };
+    }
+    if (info.isSymbolicLink()) {
+      let real: string;
+      try {
+        real = realpathSync(absolute);
+      } catch {
+        return { message: 'is a symbolic link to nothing', hint: 'remove the link or restore its target' };
+      }
+      const rootReal = realpathSync(this.options.interviewsRoot);
+      const inside = path.relative(rootReal, real);
+      if (inside.startsWith('..') || path.isAbsolute(inside)) {
+        return { message: 'is a symbolic link that points outside the interviews folder', hint: 'copy the file into the interviews folder instead' };
+      }
+      info = statSync(absolute);
+    }
+    if (!info.isFile()) return { message: 'is not a regular file' };
+    if (info.size > MAX_FILE_BYTES) {
+      return {
+        message: `is ${(info.size / 1024 / 1024).toFixed(1)} MiB; a definition may be at most ${MAX_FILE_BYTES / 1024 / 1024} MiB`,
+        hint: 'an interview definition is a few kilobytes: check that this is the right file',
+      };
+    }
+    return undefined;
+  }
+
+  private hashOf(absolute: string): string {
+    const entry = this.files.get(absolute);
+    if (entry?.bytes === undefined) throw new Error(`bug: ${absolute} hashed before it was read`);
+    entry.hash ??= sha256(entry.bytes);
+    return entry.hash;
+  }
+
+  private reportIssues(issues: readonly z.core.$ZodIssue[], sourceOf: (field: string) => YamlSource): void {
+    for (const issue of issues) {
+      const field = String(issue.path[0] ?? '');
+      const source = sourceOf(field);
+      if (issue.code === 'unrecognized_keys') {
+        const candidates = FIELD_KEYS[String(issue.path[0] ?? '')] ?? [];
+        for (const key of issue.keys) {
+          const keyPath = [...issue.path, key];
+          const keySource = issue.path.length === 0 ? sourceOf(key) : source;
+          const at = keySource.locate(keyPath, { key: true });
+          const suggestion = didYouMean(key, candidates);
+          this.error(keySource.file, at.line, at.column, formatPath(keyPath), `unknown field "${key}"`, suggestion && `did you mean "${suggestion}"?`);
+        }
+        continue;
+      }
+      const at = source.locate(issue.path);
+      const value = valueAt(source.value, issue.path);
+      if (issue.code === 'invalid_value' && typeof value === 'string') {
+        const allowed = issue.values.map(String);
+        const suggestion = didYouMean(value, allowed);
+        const list = allowed.length <= 14 ? `: one of ${allowed.join(', ')}` : ` (${allowed.length} codes; see \`micro1 schema\`)`;
+        this.error(source.file, at.line, at.column, formatPath(issue.path), `"${value}" is not a valid ${String(issue.path.at(-1))}${list}`, suggestion && `did you mean "${suggestion}"?`);
+        continue;
+      }
+      this.error(source.file, at.line, at.column, formatPath(issue.path), issue.message, yamlBooleanHint(issue, value));
+    }
+  }
+
+  /** Two files pinning one id would fight over one interview: both are errors and neither is planned. */
+  private checkDuplicateIds(definitions: Definition[]): Definition[] {
+    const byId = new Map<string, Definition[]>();
+    for (const d of definitions) if (d.id !== undefined) byId.set(d.id, [...(byId.get(d.id) ?? []), d]);
+    const clashing = new Set<Definition>();
+    for (const [id, owners] of byId) {
+      if (owners.length < 2) continue;
+      for (const d of owners) {
+        clashing.add(d);
+        const source = this.files.get(path.join(this.options.projectRoot, d.file))?.source;
+        const at = source?.locate(['id']) ?? { line: 1, column: 1 };
+        const others = owners.filter((o) => o !== d).map((o) => o.file).join(', ');
+        this.error(d.file, at.line, at.column, 'id', `id "${id}" is also pinned by ${others}`, 'one micro1 interview can be managed by one file only');
+      }
+    }
+    return definitions.filter((d) => !clashing.has(d));
+  }
+
+  private error(file: string, line: number, column: number, fieldPath: string, message: string, hint?: string): void {
+    this.diagnostics.push({ severity: 'error', file, line, column, path: fieldPath, message, ...(hint ? { hint } : {}) });
+  }
+
+  private relative(absolute: string): string {
+    return path.relative(this.options.projectRoot, absolute).split(path.sep).join('/');
+  }
+}
+
+export function sha256(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** The source hash: the definition format, then each source's path and content hash, in merge order. */
+export function combinedHash(files: readonly string[], sources: Record<string, string>): string {
+  const hash = createHash('sha256').update(DEFINITION_FORMAT);
+  for (const file of files) hash.update(`\0${file}\0${sources[file] ?? ''}`);
+  return `sha256:${hash.digest('hex')}`;
+}
+
+/** Mappings merge key by key; anything else (lists included) replaces. Inputs are never mutated. */
+function deepMerge(below: unknown, above: unknown): unknown {
+  if (!isPlainObject(below) || !isPlainObject(above)) return above;
+  const out: Record<string, unknown> = { ...below };
+  for (const [k, v] of Object.entries(above)) out[k] = deepMerge(out[k], v);
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function valueAt(root: unknown, at: readonly PropertyKey[]): unknown {
+  let node = root;
+  for (const segment of at) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<PropertyKey, unknown>)[segment];
+  }
+  return node;
+}
+
+/** YAML 1.2 reads yes/no/on/off as text, a classic surprise for YAML 1.1 users. */
+function yamlBooleanHint(issue: z.core.$ZodIssue, value: unknown): string | undefined {
+  if (issue.code !== 'invalid_type' || issue.expected !== 'boolean' || typeof value !== 'string') return undefined;
+  return /^(yes|no|on|off|y|n)$/i.test(value) ? `write true or false; YAML 1.2 reads "${value}" as text` : undefined;
+}
+
+function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const id = `${d.file}:${d.line}:${d.column}:${d.path}:${d.message}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}

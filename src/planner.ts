@@ -1,0 +1,184 @@
+import { BODY_DEFAULTS, BODY_FIELDS, jsonEqual, type BodyField, type CanonicalBody } from './canonical.js';
+import type { Definition } from './load-definitions.js';
+import { matchesAny } from './key-match.js';
+import type { State } from './state.js';
+
+export type Action = 'create' | 'update' | 'no-op' | 'delete';
+
+export interface FieldChange {
+  field: BodyField;
+  before: unknown;
+  after: unknown;
+  /** The field is absent from the file, so it goes back to its documented default. */
+  reset: boolean;
+}
+
+export interface Change {
+  key: string;
+  /** The definition file (for a delete: the file it came from, now gone). */
+  file: string;
+  action: Action;
+  /** micro1 id: known for updates, deletes and no-ops; unknown before a create. */
+  id?: string;
+  before: CanonicalBody | null;
+  after: CanonicalBody | null;
+  fields: FieldChange[];
+  sourceHash?: string;
+  sources?: Record<string, string>;
+  /** Fragments whose edit is the only reason for this update. */
+  via: string[];
+  /** The state key this interview was recorded under before its file moved. */
+  movedFrom?: string;
+  /** Why, when the action alone does not say it (adoption, id change, unconfirmed create). */
+  note?: string;
+}
+
+export interface PlanWarning {
+  key: string;
+  message: string;
+  hint?: string;
+}
+
+export interface Plan {
+  lineage: string;
+  serial: number;
+  /** Every planned interview, no-ops included, sorted by key. */
+  changes: Change[];
+  warnings: PlanWarning[];
+}
+
+export interface PlanOptions {
+  prune: boolean;
+  /** Keys or globs; empty means every key. */
+  targets: readonly string[];
+  excludes: readonly string[];
+}
+
+/**
+ * What it takes to make micro1 match the files, given what was last applied. Pure: every input is
+ * an argument, nothing is read or written, and the same inputs always give the same plan.
+ */
+export function plan(definitions: readonly Definition[], state: State, options: PlanOptions): Plan {
+  const changes: Change[] = [];
+  const warnings: PlanWarning[] = [];
+  const desiredKeys = new Set(definitions.map((d) => d.key));
+  const stateKeyById = new Map(Object.entries(state.interviews).map(([key, entry]) => [entry.id, key]));
+  const pendingKeys = new Set(state.pending.map((p) => p.key));
+  const movedFrom = new Set<string>();
+
+  for (const def of definitions) {
+    let entryKey: string | undefined = state.interviews[def.key] ? def.key : undefined;
+    let moved: string | undefined;
+    if (entryKey === undefined && def.id !== undefined) {
+      const previous = stateKeyById.get(def.id);
+      if (previous !== undefined && !desiredKeys.has(previous)) {
+        entryKey = previous;
+        moved = previous;
+        movedFrom.add(previous);
+      }
+    }
+    const entry = entryKey === undefined ? undefined : state.interviews[entryKey];
+    const base = { key: def.key, file: def.file, after: def.body, sourceHash: def.sourceHash, sources: def.sources };
+
+    if (entry === undefined) {
+      if (def.id === undefined) {
+        const note = pendingKeys.has(def.key)
+          ? 'an earlier create was not confirmed: apply first looks it up by name on micro1 and adopts it if found'
+          : undefined;
+        changes.push({ ...base, action: 'create', before: null, fields: fieldChanges(null, def), via: [], ...(note ? { note } : {}) });
+      } else {
+        changes.push({
+          ...base,
+          action: 'update',
+          id: def.id,
+          before: null,
+          fields: fieldChanges(null, def),
+          via: [],
+          note: 'adopts an existing micro1 interview: its fields are replaced by this file',
+        });
+      }
+      continue;
+    }
+
+    const id = def.id ?? entry.id;
+    const idChanged = def.id !== undefined && def.id !== entry.id;
+    const fields = fieldChanges(entry.spec, def);
+    const movedNote = moved === undefined ? {} : { movedFrom: moved };
+    if (idChanged) {
+      warnings.push({
+        key: def.key,
+        message: `the pinned id changed from ${entry.id} to ${def.id}: ${entry.id} will no longer be managed`,
+        hint: 'if that was not intended, restore the previous id',
+      });
+      changes.push({ ...base, action: 'update', id, before: entry.spec, fields: fieldChanges(null, def), via: [], note: `adopts ${def.id} (was ${entry.id})`, ...movedNote });
+    } else if (fields.length === 0) {
+      changes.push({ ...base, action: 'no-op', id, before: entry.spec, fields, via: [], ...movedNote });
+    } else {
+      changes.push({ ...base, action: 'update', id, before: entry.spec, fields, via: changedOnlyVia(def, entry.sources), ...movedNote });
+    }
+  }
+
+  for (const [key, entry] of Object.entries(state.interviews)) {
+    if (desiredKeys.has(key) || movedFrom.has(key)) continue;
+    if (options.prune) {
+      changes.push({ key, file: fileOf(key, entry.sources), action: 'delete', id: entry.id, before: entry.spec, after: null, fields: [], via: [] });
+    } else {
+      warnings.push({
+        key,
+        message: `no longer managed: its file is gone, but ${entry.id} stays on micro1`,
+        hint: `enable prune to delete it, or run \`micro1 forget ${key}\` to drop it from state`,
+      });
+    }
+  }
+
+  const selected = changes.filter((c) => selectedKey(c.key, options)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const scopedWarnings = warnings.filter((w) => selectedKey(w.key, options));
+  for (const pattern of options.targets) {
+    if (!changes.some((c) => matchesAny(c.key, [pattern])) && !warnings.some((w) => matchesAny(w.key, [pattern]))) {
+      scopedWarnings.push({ key: pattern, message: `--target ${pattern} matches no interview`, hint: 'a target is a key (path under the interviews folder, no extension), a folder or a glob' });
+    }
+  }
+  return { lineage: state.lineage, serial: state.serial, changes: selected, warnings: scopedWarnings };
+}
+
+export function countActions(changes: readonly Change[]): Record<Action, number> {
+  const counts: Record<Action, number> = { create: 0, update: 0, 'no-op': 0, delete: 0 };
+  for (const c of changes) counts[c.action]++;
+  return counts;
+}
+
+export function hasChanges(plan: Plan): boolean {
+  return plan.changes.some((c) => c.action !== 'no-op');
+}
+
+function fieldChanges(before: CanonicalBody | null, def: Definition): FieldChange[] {
+  const out: FieldChange[] = [];
+  for (const field of BODY_FIELDS) {
+    const after = def.body[field];
+    const previous = before === null ? undefined : before[field];
+    if (before !== null && jsonEqual(previous, after)) continue;
+    const reset = !def.explicit.includes(field) && field !== 'interview_name';
+    if (before === null && reset && jsonEqual(after, BODY_DEFAULTS[field as keyof typeof BODY_DEFAULTS])) {
+      // On a create, untouched defaults are not news; they are still sent.
+      continue;
+    }
+    out.push({ field, before: previous, after, reset: before !== null && reset });
+  }
+  return out;
+}
+
+/** When the file itself is unchanged since the last apply, the fragments that did change. */
+function changedOnlyVia(def: Definition, previous: Record<string, string> | undefined): string[] {
+  if (previous === undefined || previous[def.file] !== def.sources[def.file]) return [];
+  return def.fragments.filter((f) => previous[f] !== def.sources[f]);
+}
+
+function fileOf(key: string, sources: Record<string, string> | undefined): string {
+  const own = sources === undefined ? undefined : Object.keys(sources).find((f) => !f.split('/').some((p) => p.startsWith('_')));
+  return own ?? `${key}.yaml`;
+}
+
+function selectedKey(key: string, options: PlanOptions): boolean {
+  if (options.targets.length > 0 && !matchesAny(key, options.targets)) return false;
+  return !matchesAny(key, options.excludes);
+}

@@ -1,0 +1,40 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig, type ResolvedConfig } from './config.js';
+import { sortDiagnostics, type Diagnostic } from './diagnostics.js';
+import { Micro1Error } from './errors.js';
+import { loadDefinitions, type Definition } from './load-definitions.js';
+import { readState, type State } from './state.js';
+
+export interface ProjectOptions {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  configPath?: string;
+}
+
+/** Config, definitions and state: what every command reads first. */
+export interface Project {
+  config: ResolvedConfig;
+  definitions: Definition[];
+  diagnostics: Diagnostic[];
+  state: State;
+  /** A path as the user should see it: relative to the project root. */
+  display(absolute: string): string;
+}
+
+export async function loadProject(options: ProjectOptions): Promise<Project> {
+  const config = await loadConfig(options);
+  const display = (absolute: string) => path.relative(config.projectRoot, absolute).split(path.sep).join('/') || '.';
+  if (!existsSync(config.interviewsDir)) {
+    throw new Micro1Error('NO_INTERVIEWS_DIR', `The interviews folder ${display(config.interviewsDir)} does not exist`, {
+      hint: 'create it, or set `interviews` in micro1.config.ts to the folder that holds your definitions',
+    });
+  }
+  const { definitions, diagnostics } = loadDefinitions({ projectRoot: config.projectRoot, interviewsRoot: config.interviewsDir });
+  const state = readState(config.stateFile, display(config.stateFile));
+  return { config, definitions, diagnostics: sortDiagnostics(diagnostics), state, display };
+}
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === 'error');
+}

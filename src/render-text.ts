@@ -1,0 +1,93 @@
+import { formatDiagnostic, plural, type Diagnostic } from './diagnostics.js';
+import { diffLines, formatValue, type DiffLine } from './field-diff.js';
+import { countActions, type Change, type Plan } from './planner.js';
+
+export interface TextStyle {
+  color: boolean;
+}
+
+const SYMBOL = { create: '+', update: '~', delete: '-', 'no-op': ' ' } as const;
+const VERB = { create: 'create', update: 'update', delete: 'delete', 'no-op': 'no change' } as const;
+
+/** The human plan, Terraform style: one block per change, field by field, then a one-line summary. */
+export function renderPlanText(plan: Plan, style: TextStyle): string {
+  const paint = painter(style.color);
+  const out: string[] = [];
+  const actionable = plan.changes.filter((c) => c.action !== 'no-op');
+  if (actionable.length > 0) {
+    out.push('micro1 will perform the following actions:', '');
+    for (const change of actionable) out.push(...changeBlock(change, paint), '');
+  }
+  if (plan.warnings.length > 0) {
+    out.push('Warnings:');
+    for (const w of plan.warnings) {
+      out.push(`  ${paint.yellow('!')} ${w.key}: ${w.message}`);
+      if (w.hint) out.push(`      ${w.hint}`);
+    }
+    out.push('');
+  }
+  out.push(summaryLine(plan));
+  return `${out.join('\n')}\n`;
+}
+
+export function summaryLine(plan: Plan): string {
+  const n = countActions(plan.changes);
+  if (n.create + n.update + n.delete === 0) {
+    return `No changes. ${plural(n['no-op'], 'interview')} already ${n['no-op'] === 1 ? 'matches' : 'match'} micro1.`;
+  }
+  return `Plan: ${n.create} to create, ${n.update} to update, ${n.delete} to delete, ${n['no-op']} unchanged.`;
+}
+
+export function renderDiagnosticsText(diagnostics: readonly Diagnostic[], style: TextStyle): string {
+  const paint = painter(style.color);
+  return diagnostics
+    .map((d) => {
+      const line = formatDiagnostic(d);
+      return d.severity === 'error' ? paint.red(line) : paint.yellow(line);
+    })
+    .join('\n');
+}
+
+function changeBlock(change: Change, paint: Painter): string[] {
+  const colour = change.action === 'create' ? paint.green : change.action === 'delete' ? paint.red : paint.yellow;
+  const details: string[] = [VERB[change.action]];
+  if (change.id !== undefined) details.push(`id ${change.id}`);
+  if (change.movedFrom !== undefined) details.push(`moved from ${change.movedFrom}`);
+  const lines = [`  ${colour(SYMBOL[change.action])} ${paint.bold(change.key)}  (${details.join(', ')})  ${paint.dim(change.file)}`];
+  if (change.note) lines.push(`      ${paint.dim(`# ${change.note}`)}`);
+  if (change.via.length > 0) lines.push(`      ${paint.dim(`# only because a fragment changed: via ${change.via.join(', ')}`)}`);
+  if (change.action === 'delete' && change.before) {
+    lines.push(`      ${paint.red('-')} interview_name: ${formatValue(change.before.interview_name)}`);
+  }
+  for (const line of diffLines(change)) lines.push(`      ${diffLineText(line, paint)}`);
+  return lines;
+}
+
+function diffLineText(line: DiffLine, paint: Painter): string {
+  if (line.op !== '~') {
+    const sign = line.op === '+' ? paint.green('+') : paint.red('-');
+    return `${sign} ${line.path}: ${formatValue(line.value)}`;
+  }
+  const reset = line.reset ? paint.dim('  # not in the file: reset to the default') : '';
+  if ('words' in line) {
+    const text = line.words
+      .map((w) => (w.added ? paint.green(`{+${w.text}+}`) : w.removed ? paint.red(`[-${w.text}-]`) : w.text))
+      .join('');
+    return `${paint.yellow('~')} ${line.path}:${reset}\n          ${text.replace(/\n/g, '\n          ')}`;
+  }
+  return `${paint.yellow('~')} ${line.path}: ${formatValue(line.before)} -> ${formatValue(line.after)}${reset}`;
+}
+
+type Paint = (s: string) => string;
+interface Painter {
+  red: Paint;
+  green: Paint;
+  yellow: Paint;
+  bold: Paint;
+  dim: Paint;
+}
+
+function painter(color: boolean): Painter {
+  const sgr = (open: number, close: number): Paint => (color ? (s) => `\x1b[${open}m${s}\x1b[${close}m` : (s) => s);
+  return { red: sgr(31, 39), green: sgr(32, 39), yellow: sgr(33, 39), bold: sgr(1, 22), dim: sgr(2, 22) };
+}

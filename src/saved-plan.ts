@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import type { Definition } from './load-definitions.js';
+import type { Plan } from './planner.js';
+import { PLAN_FORMAT_VERSION, planToJson, type JsonPlan } from './render-json.js';
+import { Micro1Error, errnoCode } from './errors.js';
+import { writeFileAtomic } from './state.js';
+
+/** A plan written by `plan --out`: the JSON plan plus what it was computed from, sealed by a checksum. */
+export interface SavedPlan extends JsonPlan {
+  inputs: {
+    prune: boolean;
+    targets: string[];
+    excludes: string[];
+    /** Source hash of every definition the plan saw: any edit since makes the plan stale. */
+    sources: Record<string, string>;
+  };
+  checksum: string;
+}
+
+export function writeSavedPlan(
+  file: string,
+  plan: Plan,
+  definitions: readonly Definition[],
+  inputs: { prune: boolean; targets: string[]; excludes: string[] },
+): void {
+  const sources = Object.fromEntries(definitions.map((d) => [d.key, d.sourceHash]).sort(([a], [b]) => (a! < b! ? -1 : 1)));
+  const body = { ...planToJson(plan, []), inputs: { ...inputs, sources } };
+  const saved: SavedPlan = { ...body, checksum: checksumOf(body) };
+  writeFileAtomic(file, `${JSON.stringify(saved, null, 2)}\n`);
+}
+
+/** Reads a saved plan and refuses one that is not exactly what `plan --out` wrote. */
+export function readSavedPlan(file: string): SavedPlan {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    const why = errnoCode(error) === 'ENOENT' ? 'does not exist' : 'is not a valid JSON plan';
+    throw new Micro1Error('PLAN_UNREADABLE', `The saved plan ${file} ${why}`, { hint: 'create it with `micro1 plan --out FILE`', cause: error });
+  }
+  const plan = raw as Partial<SavedPlan>;
+  if (typeof plan !== 'object' || plan === null || plan.format_version !== PLAN_FORMAT_VERSION || typeof plan.checksum !== 'string' || typeof plan.inputs !== 'object') {
+    throw new Micro1Error('PLAN_INVALID', `${file} is not a saved plan of this micro1-sync (format ${PLAN_FORMAT_VERSION})`, { hint: 'run `micro1 plan --out FILE` again' });
+  }
+  const { checksum, ...body } = plan;
+  if (checksumOf(body) !== checksum) {
+    throw new Micro1Error('PLAN_TAMPERED', `The saved plan ${file} was modified after it was written (checksum mismatch)`, {
+      hint: 'a saved plan is applied exactly as planned; run `micro1 plan --out FILE` again instead of editing it',
+    });
+  }
+  return plan as SavedPlan;
+}
+
+function checksumOf(body: unknown): string {
+  return `sha256:${createHash('sha256').update(JSON.stringify(body)).digest('hex')}`;
+}

@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, mkdirSync, writeSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { CanonicalBody } from './canonical.js';
+import { errnoCode, Micro1Error } from './errors.js';
+
+/** The last-applied record of one interview. */
+export interface StateEntry {
+  id: string;
+  /** The canonical body last confirmed by micro1. */
+  spec: CanonicalBody;
+  sourceHash: string;
+  /** Project-relative file → sha256 of its bytes, for the definition file and each fragment. */
+  sources?: Record<string, string>;
+  appliedAt: string;
+}
+
+/** A create that was sent (or about to be) but whose outcome is not yet known. */
+export interface PendingCreate {
+  key: string;
+  interview_name: string;
+  spec: CanonicalBody;
+  sourceHash: string;
+  startedAt: string;
+}
+
+export interface State {
+  version: 1;
+  /** Fixed when the state is first written; '' until then. */
+  lineage: string;
+  serial: number;
+  interviews: Record<string, StateEntry>;
+  pending: PendingCreate[];
+}
+
+export const STATE_VERSION = 1;
+
+export function emptyState(): State {
+  return { version: STATE_VERSION, lineage: '', serial: 0, interviews: {}, pending: [] };
+}
+
+const bodySchema = z.looseObject({ interview_name: z.string() }) as unknown as z.ZodType<CanonicalBody>;
+const stateSchema = z.strictObject({
+  version: z.literal(STATE_VERSION),
+  lineage: z.string(),
+  serial: z.number().int().nonnegative(),
+  interviews: z.record(
+    z.string(),
+    z.strictObject({
+      id: z.string().min(1),
+      spec: bodySchema,
+      sourceHash: z.string(),
+      sources: z.record(z.string(), z.string()).optional(),
+      appliedAt: z.string(),
+    }),
+  ),
+  pending: z
+    .array(
+      z.strictObject({
+        key: z.string(),
+        interview_name: z.string(),
+        spec: bodySchema,
+        sourceHash: z.string(),
+        startedAt: z.string(),
+      }),
+    )
+    .default([]),
+});
+
+/** Reads the state file. A missing file is an empty state; anything unreadable is an error, never replaced. */
+export function readState(file: string, displayName = file): State {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return emptyState();
+    throw new Micro1Error('STATE_UNREADABLE', `Cannot read the state file ${displayName}: ${String(error)}`, { cause: error });
+  }
+  const restore = `restore it from git (git checkout -- ${displayName}) or from the CI artefact; micro1-sync never overwrites a state file it cannot read`;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new Micro1Error('STATE_INVALID', `The state file ${displayName} is not valid JSON (truncated or hand-edited?): ${(error as Error).message}`, { hint: restore, cause: error });
+  }
+  if (typeof raw === 'object' && raw !== null && typeof (raw as { version?: unknown }).version === 'number' && (raw as { version: number }).version > STATE_VERSION) {
+    throw new Micro1Error('STATE_TOO_NEW', `The state file ${displayName} has version ${(raw as { version: number }).version}, newer than this micro1-sync understands (${STATE_VERSION})`, {
+      hint: 'upgrade micro1-sync to the version that wrote it',
+    });
+  }
+  const parsed = stateSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.map(String).join('.') || '(top level)';
+    throw new Micro1Error('STATE_INVALID', `The state file ${displayName} is not a micro1-sync state: ${where}: ${issue.message}`, { hint: restore });
+  }
+  return parsed.data as State;
+}
+
+/** Sorted keys, 2-space indent, trailing newline: a state file diffs cleanly in a pull request. */
+export function serializeState(state: State): string {
+  return `${JSON.stringify(sortKeys(state), null, 2)}\n`;
+}
+
+/**
+ * Writes the next serial of `state` atomically: temp file in the same folder, fsync, rename, fsync
+ * of the folder. A reader sees the old file or the new one, never half of one. Returns what was written.
+ */
+export function writeState(file: string, state: State): State {
+  const next: State = { ...state, lineage: state.lineage || randomUUID(), serial: state.serial + 1 };
+  writeFileAtomic(file, serializeState(next));
+  return next;
+}
+
+export function writeFileAtomic(file: string, content: string): void {
+  const dir = path.dirname(file);
+  mkdirSync(dir, { recursive: true });
+  const temp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`);
+  const fd = openSync(temp, 'w', 0o644);
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  closeSync(fd);
+  renameSync(temp, file);
+  try {
+    const dirFd = openSync(dir, 'r');
+    fsyncSync(dirFd);
+    closeSync(dirFd);
+  } catch {
+    // Some file systems refuse to fsync a directory; the rename itself is still atomic.
+  }
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+  );
+}
