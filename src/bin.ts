@@ -1,10 +1,5 @@
 #!/usr/bin/env node
 import { main } from './cli.js';
+import { processIo } from './process-io.js';
 
-process.exitCode = await main(process.argv.slice(2), {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  env: process.env,
-  cwd: process.cwd(),
-  stdoutIsTTY: process.stdout.isTTY === true,
-});
+process.exitCode = await main(process.argv.slice(2), processIo());

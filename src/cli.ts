@@ -13,10 +13,20 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   cwd: string;
   stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+  /** Asks a question on the terminal; absent when there is no terminal to ask on. */
+  ask?(question: string): Promise<string>;
+  /** Calls `handler` on SIGINT/SIGTERM until the returned function is called. */
+  onSignal?(handler: (signal: 'SIGINT' | 'SIGTERM') => void): () => void;
 }
 
-/** 0 success; 1 error; 2 changes present (plan --detailed-exitcode only). */
-export const EXIT = { ok: 0, error: 1, changes: 2 } as const;
+/** 0 success; 1 error; 2 changes present (plan --detailed-exitcode only); 128 + signal when interrupted. */
+export const EXIT = { ok: 0, error: 1, changes: 2, SIGINT: 130, SIGTERM: 143 } as const;
+
+/** After Ctrl-C, requests already in flight get this long to finish before they are abandoned. */
+const GRACE_MS = 10_000;
+/** Without a terminal, a progress line this often. */
+const PROGRESS_LINE_MS = 5_000;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -101,6 +111,157 @@ const COMMANDS: Record<string, Command> = {
       return values['detailed-exitcode'] && hasChanges(outcome.plan) ? EXIT.changes : EXIT.ok;
     },
   },
+  apply: {
+    summary: 'Make micro1 match the files (asks first unless --auto-approve)',
+    usage: 'micro1 apply [PLANFILE] [--auto-approve] [--target KEY]... [--exclude KEY]... [--prune] [--fail-fast] [--force]',
+    positionals: true,
+    options: {
+      ...common,
+      ...selection,
+      'auto-approve': { type: 'boolean' },
+      'fail-fast': { type: 'boolean' },
+      force: { type: 'boolean' },
+      prune: { type: 'boolean' },
+    },
+    help: [
+      '  PLANFILE               a plan saved by `micro1 plan --out`: applied exactly, refused if stale',
+      '      --auto-approve     do not ask (required without a terminal, e.g. in CI)',
+      '      --fail-fast        start nothing new after the first failure',
+      '      --force            allow deletes beyond the safety thresholds',
+      '      --prune            delete interviews whose file is gone (overrides the config)',
+      ...selectionHelp,
+      ...commonHelp,
+      '',
+      'Needs the API key in MICRO1_API_KEY (or the variable named by api.apiKeyEnv).',
+      'Ctrl-C: starts nothing new, lets requests in flight finish (10 s at most), saves state, exits 130.',
+    ],
+    async run(values, positionals, io) {
+      if (positionals.length > 1) throw usageError(`apply takes at most one plan file, got ${positionals.length}`, 'apply');
+      const planFile = positionals[0];
+      const autoApprove = values['auto-approve'] === true;
+      if (planFile === undefined && !autoApprove && io.ask === undefined) {
+        throw new Micro1Error('NEEDS_APPROVAL', 'There is no terminal to ask for approval, so nothing was applied', {
+          hint: 'pass --auto-approve (as CI does), or apply a reviewed plan: micro1 plan --out plan.json && micro1 apply plan.json',
+        });
+      }
+      const { applyCommand } = await import('./commands/apply.js');
+      const { renderPlanText, renderDiagnosticsText, summaryLine } = await import('./render-text.js');
+      const { renderApplySummary, renderProgress } = await import('./render-apply.js');
+      const style = { color: useColor(io) };
+      const stop = new AbortController();
+      const abandon = new AbortController();
+      let signal: 'SIGINT' | 'SIGTERM' | undefined;
+      let grace: NodeJS.Timeout | undefined;
+      const stopListening = io.onSignal?.((received) => {
+        if (stop.signal.aborted) return abandon.abort();
+        signal = received;
+        stop.abort();
+        io.stderr(`\nStopping (${received}): starting nothing new; waiting up to ${GRACE_MS / 1000} s for requests in flight. Press Ctrl-C again to abandon them.\n`);
+        grace = setTimeout(() => abandon.abort(), GRACE_MS);
+      });
+      const started = Date.now();
+      let lastLine = started;
+      try {
+        const outcome = await applyCommand({
+          cwd: io.cwd,
+          env: io.env,
+          ...(values.config ? { configPath: values.config as string } : {}),
+          ...(planFile !== undefined ? { planFile } : {}),
+          autoApprove,
+          targets: list(values.target),
+          excludes: list(values.exclude),
+          ...(values.prune ? { prune: true } : {}),
+          failFast: values['fail-fast'] === true,
+          force: values.force === true,
+          stop: stop.signal,
+          abandon: abandon.signal,
+          notice: (message) => io.stderr(`${message}\n`),
+          async review(plan, ask) {
+            io.stdout(planFile === undefined ? renderPlanText(plan, style) : `${summaryLine(plan)}\n`);
+            if (!ask) return true;
+            const answer = await io.ask!('\nDo you want to perform these actions? Only "yes" will be accepted: ');
+            return answer.trim() === 'yes';
+          },
+          onProgress(progress) {
+            const now = Date.now();
+            if (io.stderrIsTTY) io.stderr(`\r${renderProgress(progress, now - started)}`);
+            else if (now - lastLine >= PROGRESS_LINE_MS) {
+              lastLine = now;
+              io.stderr(`${renderProgress(progress, now - started)}\n`);
+            }
+          },
+        });
+        if (outcome.kind === 'invalid') {
+          const diagnostics = outcome.project.diagnostics;
+          io.stderr(`${renderDiagnosticsText(diagnostics, style)}\n${countLine(diagnostics)}: nothing was sent.\n`);
+          return EXIT.error;
+        }
+        if (outcome.kind === 'no-changes') {
+          io.stdout(`${summaryLine(outcome.plan)}\n`);
+          return EXIT.ok;
+        }
+        if (outcome.kind === 'declined') {
+          io.stdout('Apply cancelled: nothing was sent.\n');
+          return EXIT.error;
+        }
+        if (io.stderrIsTTY) io.stderr('\n');
+        const summary = renderApplySummary(outcome.result, outcome.statePath);
+        (outcome.result.failures.length > 0 ? io.stderr : io.stdout)(summary);
+        if (signal !== undefined) return EXIT[signal];
+        return outcome.result.failures.length > 0 || outcome.result.stoppedBecause === 'auth' ? EXIT.error : EXIT.ok;
+      } finally {
+        stopListening?.();
+        clearTimeout(grace);
+      }
+    },
+  },
+  sandbox: {
+    summary: 'Run a local micro1-compatible API to try plan and apply without an account',
+    usage: 'micro1 sandbox [--port N] [--seed FILE] [--persist FILE] [--api-key KEY]',
+    options: {
+      help: common.help!,
+      port: { type: 'string', short: 'p' },
+      seed: { type: 'string' },
+      persist: { type: 'string' },
+      'api-key': { type: 'string' },
+    },
+    help: [
+      '  -p, --port N           port on 127.0.0.1 (default: a free one)',
+      '      --seed FILE        YAML/JSON list of interviews to start with ({id?, interview_name, ...})',
+      '      --persist FILE     keep the interviews in this JSON file across restarts',
+      '      --api-key KEY      accept only this key (default: any non-empty key)',
+      '  -h, --help             this help',
+      '',
+      'Serves POST/PUT/DELETE /interview and GET /interviews with the API\'s validation and envelopes.',
+      'Stops on Ctrl-C.',
+    ],
+    async run(values, _positionals, io) {
+      const port = values.port === undefined ? undefined : Number(values.port);
+      const { sandboxCommand } = await import('./commands/sandbox.js');
+      const sandbox = await sandboxCommand({
+        cwd: io.cwd,
+        ...(port !== undefined ? { port } : {}),
+        ...(values.seed ? { seedFile: values.seed as string } : {}),
+        ...(values.persist ? { persistFile: values.persist as string } : {}),
+        ...(values['api-key'] ? { apiKey: values['api-key'] as string } : {}),
+      });
+      io.stdout(
+        `micro1 sandbox listening on ${sandbox.url} with ${sandbox.interviews().length} interview(s)\n` +
+          `Point micro1-sync at it:\n  export MICRO1_API_URL=${sandbox.url}\n  export MICRO1_API_KEY=${values['api-key'] ? '<the key you gave>' : 'any-value'}\n` +
+          'Press Ctrl-C to stop.\n',
+      );
+      await new Promise<void>((resolve) => {
+        const stop = io.onSignal?.(() => {
+          stop?.();
+          resolve();
+        });
+        if (stop === undefined) resolve();
+      });
+      await sandbox.close();
+      io.stdout('micro1 sandbox stopped.\n');
+      return EXIT.ok;
+    },
+  },
   validate: {
     summary: 'Check every definition and the state file; send nothing',
     usage: 'micro1 validate [--json]',
@@ -137,7 +298,8 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
-export async function main(argv: readonly string[], io: Io): Promise<number> {
+export async function main(argv: readonly string[], rawIo: Io): Promise<number> {
+  const io = redacting(rawIo);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(topHelp());
@@ -189,6 +351,19 @@ export function useColor(io: Io): boolean {
 }
 
 export type { Diagnostic };
+
+/**
+ * Belt and braces: the key is never put into a message on purpose, and anything printed is still
+ * scrubbed of the values of key-like environment variables in case an error echoes one back.
+ */
+function redacting(io: Io): Io {
+  const secrets = Object.entries(io.env)
+    .filter(([name, value]) => /(API_KEY|TOKEN|SECRET)$/i.test(name) && value !== undefined && value.length >= 8)
+    .map(([, value]) => value!);
+  if (secrets.length === 0) return io;
+  const scrub = (text: string) => secrets.reduce((out, secret) => out.split(secret).join('***'), text);
+  return { ...io, stdout: (text) => io.stdout(scrub(text)), stderr: (text) => io.stderr(scrub(text)) };
+}
 
 function usageError(message: string, command: string): Micro1Error {
   return new Micro1Error('USAGE', message, { hint: `run \`micro1 ${command} --help\` for usage` });

@@ -20,12 +20,13 @@ export const CONFIG_DEFAULTS = {
 } as const;
 
 const positiveInt = z.number().int().positive();
+const baseUrlSchema = z.url({ protocol: /^https?$/ });
 const configSchema = z.strictObject({
   interviews: z.string().min(1).optional(),
   state: z.string().min(1).optional(),
   api: z
     .strictObject({
-      baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+      baseUrl: baseUrlSchema.optional(),
       apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' }).optional(),
       timeoutMs: positiveInt.optional(),
     })
@@ -91,6 +92,12 @@ export async function loadConfig(options: { cwd: string; configPath?: string; en
   const c = parsed.data;
   const projectRoot = file === undefined ? options.cwd : path.dirname(file);
   const envUrl = options.env.MICRO1_API_URL;
+  // The override is checked like the setting it replaces: a typo here must not reach the client.
+  if (envUrl !== undefined && envUrl !== '' && !baseUrlSchema.safeParse(envUrl).success) {
+    throw new Micro1Error('CONFIG_INVALID', `MICRO1_API_URL is not an http(s) URL: "${envUrl}"`, {
+      hint: 'set it to the API base URL, e.g. https://public.api.micro1.ai, or unset it',
+    });
+  }
   return {
     projectRoot,
     configFile: file,

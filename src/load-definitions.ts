@@ -141,9 +141,10 @@ class Loader {
     const raw = source.value.extends;
     if (raw === undefined) return [];
     const entries = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw : undefined;
-    if (entries === undefined || entries.some((e) => typeof e !== 'string' || e.trim() === '')) {
+    if (entries === undefined || entries.length === 0 || entries.some((e) => typeof e !== 'string' || e.trim() === '')) {
       const at = source.locate(['extends']);
-      this.error(source.file, at.line, at.column, 'extends', 'extends must be a fragment path or a list of them');
+      const message = entries?.length === 0 ? 'extends must not be an empty list' : 'extends must be a fragment path or a list of them';
+      this.error(source.file, at.line, at.column, 'extends', message);
       return undefined;
     }
     const layers: Layer[] = [];
@@ -244,7 +245,8 @@ class Loader {
     if (!info.isFile()) return { message: 'is not a regular file' };
     if (info.size > MAX_FILE_BYTES) {
       return {
-        message: `is ${(info.size / 1024 / 1024).toFixed(1)} MiB; a definition may be at most ${MAX_FILE_BYTES / 1024 / 1024} MiB`,
+        // In bytes: "1.0 MiB; at most 1 MiB" would not say why a file just past the limit is refused.
+        message: `is ${info.size} bytes; a definition may be at most ${MAX_FILE_BYTES} bytes (1 MiB)`,
         hint: 'an interview definition is a few kilobytes: check that this is the right file',
       };
     }
@@ -268,6 +270,11 @@ class Loader {
           const keyPath = [...issue.path, key];
           const keySource = issue.path.length === 0 ? sourceOf(key) : source;
           const at = keySource.locate(keyPath, { key: true });
+          if (issue.path.length === 0 && key === 'id') {
+            // Only a fragment refuses a known key: one id belongs to one interview file.
+            this.error(keySource.file, at.line, at.column, 'id', 'a fragment cannot pin an id', 'put id in the interview file that extends this fragment');
+            continue;
+          }
           const suggestion = didYouMean(key, candidates);
           this.error(keySource.file, at.line, at.column, formatPath(keyPath), `unknown field "${key}"`, suggestion && `did you mean "${suggestion}"?`);
         }
@@ -275,11 +282,13 @@ class Loader {
       }
       const at = source.locate(issue.path);
       const value = valueAt(source.value, issue.path);
-      if (issue.code === 'invalid_value' && typeof value === 'string') {
+      if (issue.code === 'invalid_value' && value !== undefined) {
         const allowed = issue.values.map(String);
-        const suggestion = didYouMean(value, allowed);
+        const suggestion = typeof value === 'string' ? didYouMean(value, allowed) : undefined;
         const list = allowed.length <= 14 ? `: one of ${allowed.join(', ')}` : ` (${allowed.length} codes; see \`micro1 schema\`)`;
-        this.error(source.file, at.line, at.column, formatPath(issue.path), `"${value}" is not a valid ${String(issue.path.at(-1))}${list}`, suggestion && `did you mean "${suggestion}"?`);
+        // A number or null (`selected_coding_language: 3`) gets the same sentence as a misspelt word.
+        const shown = typeof value === 'string' ? `"${value}"` : String(JSON.stringify(value));
+        this.error(source.file, at.line, at.column, formatPath(issue.path), `${shown} is not a valid ${String(issue.path.at(-1))}${list}`, suggestion && `did you mean "${suggestion}"?`);
         continue;
       }
       this.error(source.file, at.line, at.column, formatPath(issue.path), issue.message, yamlBooleanHint(issue, value));

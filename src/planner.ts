@@ -110,7 +110,8 @@ export function plan(definitions: readonly Definition[], state: State, options: 
         message: `the pinned id changed from ${entry.id} to ${def.id}: ${entry.id} will no longer be managed`,
         hint: 'if that was not intended, restore the previous id',
       });
-      changes.push({ ...base, action: 'update', id, before: entry.spec, fields: fieldChanges(null, def), via: [], note: `adopts ${def.id} (was ${entry.id})`, ...movedNote });
+      // The new id's current fields are unknown (entry.spec belongs to the old one): as for any adoption, before is null.
+      changes.push({ ...base, action: 'update', id, before: null, fields: fieldChanges(null, def), via: [], note: `adopts ${def.id} (was ${entry.id})`, ...movedNote });
     } else if (fields.length === 0) {
       changes.push({ ...base, action: 'no-op', id, before: entry.spec, fields, via: [], ...movedNote });
     } else {
@@ -147,8 +148,14 @@ export function countActions(changes: readonly Change[]): Record<Action, number>
   return counts;
 }
 
+/** Whether apply has anything to do. A file that moved with its pinned id re-keys the state, so it counts. */
 export function hasChanges(plan: Plan): boolean {
-  return plan.changes.some((c) => c.action !== 'no-op');
+  return plan.changes.some(isActionable);
+}
+
+/** A change apply acts on: anything but a no-op, and a no-op whose file moved (only the state changes). */
+export function isActionable(change: Change): boolean {
+  return change.action !== 'no-op' || change.movedFrom !== undefined;
 }
 
 function fieldChanges(before: CanonicalBody | null, def: Definition): FieldChange[] {

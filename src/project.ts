@@ -4,7 +4,8 @@ import { loadConfig, type ResolvedConfig } from './config.js';
 import { sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { Micro1Error } from './errors.js';
 import { loadDefinitions, type Definition } from './load-definitions.js';
-import { readState, type State } from './state.js';
+import type { State } from './state.js';
+import { loadState } from './state-store.js';
 
 export interface ProjectOptions {
   cwd: string;
@@ -31,7 +32,8 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
     });
   }
   const { definitions, diagnostics } = loadDefinitions({ projectRoot: config.projectRoot, interviewsRoot: config.interviewsDir });
-  const state = readState(config.stateFile, display(config.stateFile));
+  // Includes what a crashed apply journaled but never folded in: plan sees every confirmed change.
+  const { state } = loadState(config.stateFile, display(config.stateFile));
   return { config, definitions, diagnostics: sortDiagnostics(diagnostics), state, display };
 }
 

@@ -1,5 +1,5 @@
 import type { Diagnostic } from './diagnostics.js';
-import { countActions, type Change, type Plan } from './planner.js';
+import { countActions, isActionable, type Change, type Plan } from './planner.js';
 import { TOOL_VERSION } from './version.js';
 
 /** Bumped on any incompatible change to the JSON below; readers should check it. */
@@ -26,7 +26,7 @@ export interface JsonPlan {
   tool: { name: 'micro1-sync'; version: string };
   state: { lineage: string; serial: number };
   summary: { create: number; update: number; delete: number; no_op: number };
-  /** Changes to make; no-ops are only counted. */
+  /** Changes to make; no-ops are only counted, unless their file moved (`moved_from`: the state is re-keyed). */
   changes: JsonChange[];
   warnings: { key: string; message: string; hint?: string }[];
   diagnostics: Diagnostic[];
@@ -39,7 +39,7 @@ export function planToJson(plan: Plan, diagnostics: readonly Diagnostic[]): Json
     tool: { name: 'micro1-sync', version: TOOL_VERSION },
     state: { lineage: plan.lineage, serial: plan.serial },
     summary: { create: n.create, update: n.update, delete: n.delete, no_op: n['no-op'] },
-    changes: plan.changes.filter((c) => c.action !== 'no-op').map(changeToJson),
+    changes: plan.changes.filter(isActionable).map(changeToJson),
     warnings: plan.warnings.map((w) => ({ ...w })),
     diagnostics: [...diagnostics],
   };

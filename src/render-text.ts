@@ -1,6 +1,6 @@
 import { formatDiagnostic, plural, type Diagnostic } from './diagnostics.js';
 import { diffLines, formatValue, type DiffLine } from './field-diff.js';
-import { countActions, type Change, type Plan } from './planner.js';
+import { countActions, isActionable, type Change, type Plan } from './planner.js';
 
 export interface TextStyle {
   color: boolean;
@@ -13,7 +13,7 @@ const VERB = { create: 'create', update: 'update', delete: 'delete', 'no-op': 'n
 export function renderPlanText(plan: Plan, style: TextStyle): string {
   const paint = painter(style.color);
   const out: string[] = [];
-  const actionable = plan.changes.filter((c) => c.action !== 'no-op');
+  const actionable = plan.changes.filter(isActionable);
   if (actionable.length > 0) {
     out.push('micro1 will perform the following actions:', '');
     for (const change of actionable) out.push(...changeBlock(change, paint), '');
@@ -32,10 +32,12 @@ export function renderPlanText(plan: Plan, style: TextStyle): string {
 
 export function summaryLine(plan: Plan): string {
   const n = countActions(plan.changes);
-  if (n.create + n.update + n.delete === 0) {
+  const moved = plan.changes.filter((c) => c.movedFrom !== undefined).length;
+  if (n.create + n.update + n.delete + moved === 0) {
     return `No changes. ${plural(n['no-op'], 'interview')} already ${n['no-op'] === 1 ? 'matches' : 'match'} micro1.`;
   }
-  return `Plan: ${n.create} to create, ${n.update} to update, ${n.delete} to delete, ${n['no-op']} unchanged.`;
+  const movedNote = moved === 0 ? '' : `; ${plural(moved, 'file')} moved`;
+  return `Plan: ${n.create} to create, ${n.update} to update, ${n.delete} to delete, ${n['no-op']} unchanged${movedNote}.`;
 }
 
 export function renderDiagnosticsText(diagnostics: readonly Diagnostic[], style: TextStyle): string {

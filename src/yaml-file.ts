@@ -1,5 +1,5 @@
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
-import type { Diagnostic } from './diagnostics.js';
+import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser, type CST, type Document, type Node } from 'yaml';
+import { formatPath, type Diagnostic } from './diagnostics.js';
 
 /** A definition or fragment file, parsed with positions so any field path maps back to a line. */
 export interface YamlSource {
@@ -13,6 +13,12 @@ export interface YamlSource {
 export const MAX_FILE_BYTES = 1024 * 1024;
 /** The yaml package's own guard against "billion laughs" alias expansion. */
 const MAX_ALIAS_COUNT = 100;
+/**
+ * A definition nests 3 levels (skills → item → field). yaml composes documents recursively, and a
+ * few hundred kilobytes of `[[[[…` exhaust the stack; V8 can then abort the whole process (seen on
+ * Node 20: "RegExpCompiler Allocation failed"), so depth is checked on the flat token stream first.
+ */
+const MAX_DEPTH = 64;
 
 export function parseYamlSource(file: string, bytes: Uint8Array): { source?: YamlSource; diagnostics: Diagnostic[] } {
   const fail = (message: string, line = 1, column = 1, hint?: string) => ({
@@ -32,17 +38,24 @@ export function parseYamlSource(file: string, bytes: Uint8Array): { source?: Yam
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 
   const lineCounter = new LineCounter();
-  let docs: Document.Parsed[];
-  try {
-    docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true }) as Document.Parsed[];
-  } catch (error) {
-    if (error instanceof RangeError) return fail('is nested too deeply to parse');
-    throw error;
-  }
   const pos = (offset: number) => {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
+  // What parseAllDocuments does, with the depth check between its two steps.
+  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  const deep = offsetBeyondDepth(tokens, MAX_DEPTH);
+  if (deep !== undefined) {
+    const at = pos(deep);
+    return fail(`is nested more than ${MAX_DEPTH} levels deep`, at.line, at.column, 'an interview definition nests 3 levels at most');
+  }
+  let docs: Document.Parsed[];
+  try {
+    docs = Array.from(new Composer({ uniqueKeys: true }).compose(tokens)) as Document.Parsed[];
+  } catch (error) {
+    if (error instanceof RangeError) return fail('is nested too deeply to parse');
+    throw error;
+  }
 
   if (!Array.isArray(docs) || docs.length === 0) return fail('is empty', 1, 1, 'an interview needs at least interview_name');
   if (docs.length > 1) {
@@ -51,13 +64,17 @@ export function parseYamlSource(file: string, bytes: Uint8Array): { source?: Yam
   }
   const doc = docs[0]!;
   const syntax: Diagnostic[] = doc.errors.map((e) => {
-    const duplicate = e.code === 'DUPLICATE_KEY' ? text.slice(e.pos[0], e.pos[1]).trim() : undefined;
+    // The error's range is only the key's first character: find the key itself for its name and path.
+    const duplicate = e.code === 'DUPLICATE_KEY' ? keyPathAt(doc.contents, e.pos[0], []) : undefined;
     return {
       severity: 'error',
       file,
       ...pos(e.pos[0]),
-      path: duplicate ?? '',
-      message: duplicate !== undefined ? `duplicate key "${duplicate}": each field may appear only once` : `YAML syntax: ${e.message}`,
+      path: duplicate === undefined ? '' : formatPath(duplicate),
+      message:
+        duplicate !== undefined
+          ? `duplicate key "${String(duplicate.at(-1))}": each field may appear only once`
+          : `YAML syntax: ${e.message}`,
     };
   });
   if (syntax.length > 0) return { diagnostics: syntax };
@@ -104,6 +121,41 @@ export function parseYamlSource(file: string, bytes: Uint8Array): { source?: Yam
   };
 
   return { source: { file, value: value as Record<string, unknown>, locate }, diagnostics: [] };
+}
+
+/** Where the first collection nested deeper than `limit` starts; iterative, so any depth is safe to measure. */
+function offsetBeyondDepth(tokens: readonly CST.Token[], limit: number): number | undefined {
+  const stack: [CST.Token | undefined, number][] = tokens.map((t) => [t, 0]);
+  while (stack.length > 0) {
+    const [token, depth] = stack.pop()!;
+    if (token === undefined) continue;
+    if (token.type === 'document') stack.push([token.value, depth]);
+    else if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
+      if (depth >= limit) return token.offset;
+      for (const item of token.items) {
+        if ('key' in item) stack.push([item.key ?? undefined, depth + 1]);
+        stack.push([item.value, depth + 1]);
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The path of the mapping key that starts at `offset`, if there is one. */
+function keyPathAt(node: unknown, offset: number, at: (string | number)[]): (string | number)[] | undefined {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      if (isScalar(pair.key) && pair.key.range?.[0] === offset) return [...at, String(pair.key.value)];
+      const inside = isScalar(pair.key) ? keyPathAt(pair.value, offset, [...at, String(pair.key.value)]) : undefined;
+      if (inside !== undefined) return inside;
+    }
+  } else if (isSeq(node)) {
+    for (const [index, item] of node.items.entries()) {
+      const inside = keyPathAt(item, offset, [...at, index]);
+      if (inside !== undefined) return inside;
+    }
+  }
+  return undefined;
 }
 
 function lineOf(bytes: Uint8Array, index: number): [number, number] {

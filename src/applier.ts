@@ -1,0 +1,279 @@
+import pLimit from 'p-limit';
+import { jsonEqual, type CanonicalBody } from './canonical.js';
+import { ApiError, type ListItem, type Micro1Client } from './client.js';
+import type { Clock } from './clock.js';
+import { fromListItem, listComparable } from './list-shape.js';
+import type { Change } from './planner.js';
+import { RateLimiter } from './rate-limiter.js';
+import { backoffMs, parseRetryAfter } from './retry-policy.js';
+import type { StateStore } from './state-store.js';
+
+export interface ApplySettings {
+  concurrency: number;
+  requestsPerSecond: number;
+  maxRetries: number;
+  failFast: boolean;
+}
+
+export interface ApplyDeps {
+  client: Micro1Client;
+  clock: Clock;
+  store: StateStore;
+  /** Aborted on Ctrl-C / SIGTERM: start nothing new. */
+  stop: AbortSignal;
+  onProgress?: (progress: ApplyProgress) => void;
+}
+
+export interface ApplyProgress {
+  done: number;
+  failed: number;
+  total: number;
+  requests: number;
+}
+
+export interface ApplyFailure {
+  key: string;
+  file: string;
+  action: Change['action'];
+  message: string;
+  hint?: string;
+}
+
+export interface ApplyResult {
+  created: number;
+  updated: number;
+  deleted: number;
+  /** Creates whose earlier, unconfirmed attempt was found on micro1 and adopted instead of re-sent. */
+  reconciled: number;
+  failures: ApplyFailure[];
+  /** Changes never started (interrupted, --fail-fast, or stopped by an auth failure). */
+  skipped: number;
+  requests: number;
+  /** Why the whole run stopped early, if it did. */
+  stoppedBecause?: 'interrupted' | 'auth' | 'fail-fast';
+}
+
+/** 429/503 answers do not count against maxRetries, but a request gives up after this many. */
+const MAX_THROTTLES_PER_REQUEST = 30;
+/** GET /interviews page size while reconciling; the API documents no maximum. */
+const LIST_PAGE_SIZE = 100;
+
+class Skipped extends Error {}
+
+/**
+ * Makes micro1 match a plan: creates, then updates, then deletes, each phase at the configured
+ * concurrency and rate. Every confirmed change is recorded in the store at once; a create is
+ * recorded as pending before it is sent, and an unconfirmed one is looked up by name before
+ * anything is sent again, so no run, however it ends, leaves a duplicate or loses an update.
+ */
+export async function applyChanges(changes: readonly Change[], settings: ApplySettings, deps: ApplyDeps): Promise<ApplyResult> {
+  const run = new ApplyRun(settings, deps, changes.filter((c) => c.action !== 'no-op').length);
+  for (const action of ['create', 'update', 'delete'] as const) {
+    await run.phase(changes.filter((c) => c.action === action));
+  }
+  return run.result();
+}
+
+class ApplyRun {
+  private readonly limiter: RateLimiter;
+  private readonly limit: ReturnType<typeof pLimit>;
+  private readonly counts = { created: 0, updated: 0, deleted: 0, reconciled: 0, skipped: 0, requests: 0, done: 0 };
+  private readonly failures: ApplyFailure[] = [];
+  private stoppedBecause: ApplyResult['stoppedBecause'];
+
+  constructor(
+    private readonly settings: ApplySettings,
+    private readonly deps: ApplyDeps,
+    private readonly total: number,
+  ) {
+    this.limiter = new RateLimiter(settings.requestsPerSecond, deps.clock);
+    this.limit = pLimit(settings.concurrency);
+  }
+
+  async phase(changes: readonly Change[]): Promise<void> {
+    await Promise.all(changes.map((change) => this.limit(() => this.one(change))));
+  }
+
+  result(): ApplyResult {
+    const { done: _done, ...counts } = this.counts;
+    return { ...counts, failures: this.failures, ...(this.stoppedBecause ? { stoppedBecause: this.stoppedBecause } : {}) };
+  }
+
+  private stopped(): boolean {
+    if (this.deps.stop.aborted) this.stoppedBecause ??= 'interrupted';
+    return this.deps.stop.aborted || this.stoppedBecause !== undefined;
+  }
+
+  private async one(change: Change): Promise<void> {
+    if (this.stopped()) {
+      this.counts.skipped++;
+      return;
+    }
+    try {
+      if (change.action === 'create') await this.create(change);
+      else if (change.action === 'update') await this.update(change, change.id!);
+      else if (change.action === 'delete') await this.delete(change);
+      this.counts.done++;
+    } catch (error) {
+      if (error instanceof Skipped) {
+        this.counts.skipped++;
+        return;
+      }
+      this.fail(change, error);
+    }
+    this.deps.onProgress?.({ done: this.counts.done, failed: this.failures.length, total: this.total, requests: this.counts.requests });
+  }
+
+  private async create(change: Change): Promise<void> {
+    const spec = change.after!;
+    const { store } = this.deps;
+    const earlier = store.state.pending.find((p) => p.key === change.key);
+    if (earlier !== undefined) {
+      // A previous run sent this create and never learned the outcome: look before sending again.
+      const found = await this.lookup(earlier.interview_name, earlier.spec);
+      if (found !== undefined) return this.adopt(change, found, earlier.spec);
+      store.record({ op: 'pending-cleared', key: change.key });
+    }
+    store.record(
+      { op: 'pending', pending: { key: change.key, interview_name: spec.interview_name, spec, sourceHash: change.sourceHash ?? '', startedAt: this.isoNow() } },
+      true,
+    );
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { id } = await this.send(() => this.deps.client.create(spec), { retryUnknown: false });
+        this.record(change, id, spec);
+        this.counts.created++;
+        return;
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        if (error.kind === 'bad-request') store.record({ op: 'pending-cleared', key: change.key });
+        const unknownOutcome = ['server', 'timeout', 'network', 'protocol'].includes(error.kind);
+        if (!unknownOutcome || attempt >= this.settings.maxRetries || this.stopped()) throw error;
+        await this.deps.clock.sleep(backoffMs(attempt, this.deps.clock), this.deps.stop);
+        // Never re-send blindly: the first attempt may have created it.
+        const found = await this.lookup(spec.interview_name, spec);
+        if (found !== undefined) return this.adopt(change, found, spec);
+      }
+    }
+  }
+
+  /** Records an interview found on micro1 as this key's, then brings it to the planned body. */
+  private async adopt(change: Change, id: string, sentSpec: CanonicalBody): Promise<void> {
+    this.record(change, id, sentSpec);
+    this.counts.reconciled++;
+    if (!jsonEqual(sentSpec, change.after)) await this.update(change, id);
+    else this.counts.created++;
+  }
+
+  private async update(change: Change, id: string): Promise<void> {
+    const spec = change.after!;
+    await this.send(() => this.deps.client.update(id, spec), { retryUnknown: true });
+    this.record(change, id, spec);
+    this.counts.updated++;
+  }
+
+  private async delete(change: Change): Promise<void> {
+    try {
+      await this.send(() => this.deps.client.delete(change.id!), { retryUnknown: true });
+    } catch (error) {
+      // Already gone is what we wanted.
+      if (!(error instanceof ApiError && error.kind === 'not-found')) throw error;
+    }
+    this.deps.store.record({ op: 'deleted', key: change.key });
+    this.counts.deleted++;
+  }
+
+  /**
+   * The interview an unconfirmed create made, if any: same name, not managed under another key
+   * and, when several match, the one whose fields match what was sent.
+   */
+  private async lookup(name: string, spec: CanonicalBody): Promise<string | undefined> {
+    const managed = new Set(Object.values(this.deps.store.state.interviews).map((e) => e.id));
+    const candidates: ListItem[] = [];
+    for (let page = 1; ; page++) {
+      const items = await this.send(() => this.deps.client.list({ page, limit: LIST_PAGE_SIZE, keyword: name }), { retryUnknown: true });
+      candidates.push(...items.filter((i) => i.interview_name === name && !managed.has(i.interview_id)));
+      if (items.length < LIST_PAGE_SIZE) break;
+    }
+    if (candidates.length <= 1) return candidates[0]?.interview_id;
+    const wanted = listComparable(spec);
+    const same = candidates.filter((i) => jsonEqual(listComparable(fromListItem(i).body), wanted));
+    if (same.length === 1) return same[0]!.interview_id;
+    throw new ApiError(
+      'bad-request',
+      `${candidates.length} unmanaged interviews named "${name}" exist on micro1 and the last create was not confirmed, so which one it made is unclear; pin the right one with \`id:\` in the file`,
+    );
+  }
+
+  /**
+   * One request, paced by the shared limiter. 429/503 pause every worker for Retry-After and are
+   * sent again; with `retryUnknown`, 5xx, timeouts and resets are retried with backoff too.
+   */
+  private async send<T>(attempt: () => Promise<T>, options: { retryUnknown: boolean }): Promise<T> {
+    let failures = 0;
+    let throttles = 0;
+    for (;;) {
+      if (this.stopped()) throw new Skipped();
+      await this.limiter.acquire(this.deps.stop);
+      if (this.stopped()) throw new Skipped();
+      this.counts.requests++;
+      try {
+        const value = await attempt();
+        this.limiter.succeeded();
+        return value;
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        if (error.kind === 'auth') this.stoppedBecause = 'auth';
+        if (error.kind === 'throttled' && throttles < MAX_THROTTLES_PER_REQUEST) {
+          throttles++;
+          const wait = parseRetryAfter(error.retryAfter, this.deps.clock.now()) ?? backoffMs(throttles - 1, this.deps.clock);
+          this.limiter.throttled(wait);
+          continue;
+        }
+        const retryable = options.retryUnknown && ['server', 'timeout', 'network'].includes(error.kind);
+        if (!retryable || failures >= this.settings.maxRetries || this.deps.stop.aborted) throw error;
+        await this.deps.clock.sleep(backoffMs(failures, this.deps.clock), this.deps.stop);
+        failures++;
+      }
+    }
+  }
+
+  private record(change: Change, id: string, spec: CanonicalBody): void {
+    this.deps.store.record({
+      op: 'applied',
+      key: change.key,
+      entry: { id, spec, sourceHash: change.sourceHash ?? '', ...(change.sources ? { sources: change.sources } : {}), appliedAt: this.isoNow() },
+      ...(change.movedFrom !== undefined ? { movedFrom: change.movedFrom } : {}),
+    });
+  }
+
+  private fail(change: Change, error: unknown): void {
+    if (!(error instanceof ApiError)) throw error;
+    if (this.settings.failFast) this.stoppedBecause ??= 'fail-fast';
+    this.failures.push({ key: change.key, file: change.file, action: change.action, ...explain(change, error) });
+  }
+
+  private isoNow(): string {
+    return new Date(this.deps.clock.now()).toISOString();
+  }
+}
+
+/** What went wrong and what to do, for the summary line beside the file. */
+function explain(change: Change, error: ApiError): { message: string; hint?: string } {
+  const pending = change.action === 'create' && ['server', 'timeout', 'network', 'protocol'].includes(error.kind);
+  if (pending) {
+    return { message: `create not confirmed: ${error.message}`, hint: 'the next apply looks it up on micro1 by name before sending it again' };
+  }
+  if (error.kind === 'not-found' && change.action === 'update') {
+    const pinned = change.note?.startsWith('adopts') ?? false;
+    return {
+      message: `interview ${change.id ?? ''} does not exist on micro1 (deleted outside git?)`,
+      hint: pinned
+        ? `remove the \`id:\` line from ${change.file} to create it anew, or pin an id that exists`
+        : `run \`micro1 forget ${change.key}\` and apply again to create it anew`,
+    };
+  }
+  if (error.kind === 'auth') return { message: error.message, hint: 'check the API key in the environment; nothing more was sent' };
+  if (error.kind === 'bad-request') return { message: `micro1 rejected it: ${error.message}` };
+  return { message: error.message };
+}

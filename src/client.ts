@@ -1,0 +1,174 @@
+import type { CanonicalBody } from './canonical.js';
+import { Micro1Error } from './errors.js';
+import { ID_PATTERN } from './interview-schema.js';
+import { USER_AGENT } from './version.js';
+
+/** How one HTTP attempt ended, when it did not succeed. The applier decides what each kind means. */
+export type FailureKind =
+  | 'throttled' // 429 or 503: the request was not processed; wait and send again
+  | 'server' // other 5xx: not processed, or processed with an unknown result
+  | 'timeout' // no answer in time: outcome unknown
+  | 'network' // reset, refused, DNS: outcome unknown once the request may have left
+  | 'bad-request' // 400: final for this interview
+  | 'auth' // 401/403: final for the whole run
+  | 'not-found' // 404
+  | 'protocol'; // an answer that breaks the API's contract (redirect, bad envelope)
+
+export class ApiError extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+    readonly status?: number,
+    /** The Retry-After header as sent; read it with parseRetryAfter and the run's clock. */
+    readonly retryAfter?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** GET /interviews item (openapi.json GetAllInterviewsResponse): the list shape, not the request body. */
+export type ListItem = Record<string, unknown> & { interview_id: string; interview_name: string };
+
+export interface ClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  timeoutMs: number;
+  /** Aborting it abandons requests in flight (their outcome becomes unknown). */
+  signal?: AbortSignal;
+}
+
+/**
+ * The four interview endpoints, one HTTP attempt per call. Retries, pacing and bookkeeping belong
+ * to the applier; this file only speaks the protocol and classifies what came back.
+ */
+export class Micro1Client {
+  private readonly base: URL;
+
+  constructor(private readonly options: ClientOptions) {
+    this.base = checkBaseUrl(options.baseUrl);
+  }
+
+  async create(body: CanonicalBody): Promise<{ id: string; inviteUrl?: string }> {
+    const envelope = await this.request('POST', '/interview', body);
+    const data = envelope.data as { interview_id?: unknown; invite_url?: unknown } | undefined;
+    const id = data?.interview_id;
+    if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
+      throw new ApiError('protocol', 'micro1 answered the create without a usable data.interview_id');
+    }
+    return { id, ...(typeof data?.invite_url === 'string' ? { inviteUrl: data.invite_url } : {}) };
+  }
+
+  async update(id: string, body: CanonicalBody): Promise<void> {
+    await this.request('PUT', `/interview/${encodeId(id)}`, body);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.request('DELETE', `/interview/${encodeId(id)}`);
+  }
+
+  async list(query: { page: number; limit: number; keyword?: string }): Promise<ListItem[]> {
+    const params = new URLSearchParams({ page: String(query.page), limit: String(query.limit) });
+    if (query.keyword !== undefined) params.set('keyword', query.keyword);
+    const envelope = await this.request('GET', `/interviews?${params.toString()}`);
+    if (!Array.isArray(envelope.data)) throw new ApiError('protocol', 'micro1 answered the list without a data array');
+    return envelope.data.filter(
+      (item): item is ListItem =>
+        typeof item === 'object' && item !== null && typeof item.interview_id === 'string' && typeof item.interview_name === 'string',
+    );
+  }
+
+  private async request(method: string, pathAndQuery: string, body?: unknown): Promise<Record<string, unknown>> {
+    const url = new URL(this.base.pathname.replace(/\/$/, '') + pathAndQuery, this.base);
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    const signal = this.options.signal ? AbortSignal.any([timeout, this.options.signal]) : timeout;
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'user-agent': USER_AGENT,
+      'x-api-key': this.options.apiKey,
+    };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    let text: string;
+    try {
+      // Redirects are never followed: fetch would forward x-api-key to wherever they point.
+      response = await fetch(url, { method, headers, body: body === undefined ? null : JSON.stringify(body), redirect: 'manual', signal });
+      text = await response.text();
+    } catch (error) {
+      if (timeout.aborted) throw new ApiError('timeout', `no answer within ${this.options.timeoutMs} ms`);
+      if (this.options.signal?.aborted) throw new ApiError('network', 'abandoned: apply was interrupted');
+      throw new ApiError('network', `connection failed: ${describeNetworkError(error)}`);
+    }
+    return this.interpret(method, response, text);
+  }
+
+  private interpret(method: string, response: Response, text: string): Record<string, unknown> {
+    const { status } = response;
+    const envelope = parseEnvelope(text);
+    const apiMessage = typeof envelope?.message === 'string' ? envelope.message : undefined;
+    const said = apiMessage ? `: ${apiMessage}` : '';
+    if (status >= 300 && status < 400) {
+      const location = response.headers.get('location') ?? 'an unnamed location';
+      throw new ApiError('protocol', `micro1 answered ${status}, a redirect to ${location}; redirects are not followed because the API key would go with them`, status);
+    }
+    if (status === 429 || status === 503) {
+      const retryAfter = response.headers.get('retry-after') ?? undefined;
+      throw new ApiError('throttled', `micro1 is rate limiting (${status})`, status, retryAfter);
+    }
+    if (status === 401 || status === 403) {
+      throw new ApiError('auth', `micro1 refused the API key (${status}${said})`, status);
+    }
+    if (status === 404) throw new ApiError('not-found', `not found on micro1 (404${said})`, status);
+    if (status === 400) throw new ApiError('bad-request', apiMessage ?? 'micro1 rejected the request (400)', status);
+    if (status >= 500) throw new ApiError('server', `micro1 server error (${status}${said})`, status);
+    if (status < 200 || status >= 300) throw new ApiError('protocol', `unexpected HTTP ${status} for ${method}${said}`, status);
+    if (envelope === undefined) throw new ApiError('protocol', `micro1 answered ${status} with a body that is not the documented JSON envelope`, status);
+    // A 200 whose envelope says status: false is a failure (DESIGN: the envelope is checked).
+    if (envelope.status !== true) throw new ApiError('bad-request', apiMessage ?? 'micro1 answered status: false', status);
+    return envelope;
+  }
+}
+
+/** Plain http is refused except to loopback, before any connection or DNS lookup is attempted. */
+export function checkBaseUrl(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Micro1Error('BAD_API_URL', `The API URL "${raw}" is not a URL`, { hint: 'set api.baseUrl or MICRO1_API_URL to e.g. https://public.api.micro1.ai' });
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new Micro1Error('BAD_API_URL', 'The API URL must not contain credentials', { hint: 'the key comes only from the environment variable' });
+  }
+  if (url.protocol === 'https:') return url;
+  if (url.protocol === 'http:' && isLoopback(url.hostname)) return url;
+  const shown = `${url.protocol}//${url.host}`;
+  throw new Micro1Error('INSECURE_API_URL', `Refusing to send the API key to ${shown}: only https is allowed, or plain http to this machine (127.0.0.1, ::1, localhost)`, {
+    hint: 'use the https:// address of the micro1 API',
+  });
+}
+
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** Ids are checked and encoded so that no id can leave its path segment. */
+export function encodeId(id: string): string {
+  if (!ID_PATTERN.test(id)) throw new ApiError('bad-request', `"${id}" is not a valid micro1 interview id`);
+  return encodeURIComponent(id);
+}
+
+function parseEnvelope(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function describeNetworkError(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
+  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+}

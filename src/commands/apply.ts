@@ -1,0 +1,131 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { applyChanges, type ApplyProgress, type ApplyResult } from '../applier.js';
+import { checkBaseUrl, Micro1Client } from '../client.js';
+import { systemClock, type Clock } from '../clock.js';
+import { Micro1Error } from '../errors.js';
+import { acquireLock, type LockInfo } from '../lock.js';
+import { plan as makePlan, hasChanges, type Change, type Plan } from '../planner.js';
+import { hasErrors, loadProject, type Project, type ProjectOptions } from '../project.js';
+import type { JsonChange } from '../render-json.js';
+import { readSavedPlan, type SavedPlan } from '../saved-plan.js';
+import { checkDeleteSafety } from '../safety.js';
+import { StateStore } from '../state-store.js';
+
+export interface ApplyCommandOptions extends ProjectOptions {
+  /** A plan saved by `plan --out`: applied exactly, refused if stale. */
+  planFile?: string;
+  autoApprove: boolean;
+  targets: string[];
+  excludes: string[];
+  prune?: boolean;
+  failFast: boolean;
+  /** Apply deletes beyond the safety thresholds. */
+  force: boolean;
+  /** Shows the plan; with `ask`, also asks for approval and answers whether it was given. */
+  review(plan: Plan, ask: boolean): Promise<boolean>;
+  /** Things worth telling the user while it runs (lock taken over, journal replayed). */
+  notice(message: string): void;
+  onProgress?(progress: ApplyProgress): void;
+  /** Ctrl-C / SIGTERM: start nothing new. */
+  stop: AbortSignal;
+  /** Abandon requests still in flight after the grace period. */
+  abandon: AbortSignal;
+  clock?: Clock;
+}
+
+export type ApplyOutcome =
+  | { kind: 'invalid'; project: Project }
+  | { kind: 'no-changes'; plan: Plan }
+  | { kind: 'declined'; plan: Plan }
+  | { kind: 'applied'; plan: Plan; result: ApplyResult; statePath: string };
+
+/**
+ * check key and URL → lock → state (journal folded) → plan or saved plan → safety → confirm →
+ * apply → state flushed → unlock. Nothing is sent before every check has passed.
+ */
+export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyOutcome> {
+  const project = await loadProject(options);
+  if (hasErrors(project.diagnostics)) return { kind: 'invalid', project };
+  const { config, display } = project;
+  const apiKey = options.env[config.api.apiKeyEnv];
+  if (apiKey === undefined || apiKey.trim() === '') {
+    throw new Micro1Error('NO_API_KEY', `No API key: the environment variable ${config.api.apiKeyEnv} is not set`, {
+      hint: `export ${config.api.apiKeyEnv}=<your micro1 API key> (the key is never read from a file)`,
+    });
+  }
+  checkBaseUrl(config.api.baseUrl);
+  const saved = options.planFile === undefined ? undefined : readSavedPlan(path.resolve(options.cwd, options.planFile));
+
+  mkdirSync(path.dirname(config.stateFile), { recursive: true });
+  const lock = acquireLock(`${config.stateFile}.lock`, 'apply', display(`${config.stateFile}.lock`));
+  if (lock.tookOverFrom) options.notice(tookOver(lock.tookOverFrom));
+  let store: StateStore | undefined;
+  try {
+    const opened = StateStore.open(config.stateFile, display(config.stateFile));
+    store = opened.store;
+    if (opened.replayed > 0) options.notice(`Recovered ${opened.replayed} change(s) an interrupted apply had confirmed but not yet saved to ${display(config.stateFile)}.`);
+
+    const prune = options.prune ?? config.prune;
+    const plan =
+      saved === undefined
+        ? makePlan(project.definitions, store.state, { prune, targets: options.targets, excludes: options.excludes })
+        : planFromSaved(saved, project, store.state.lineage, store.state.serial, options.planFile!);
+    if (!hasChanges(plan)) return { kind: 'no-changes', plan };
+    checkDeleteSafety(plan, store.state, config.safety, options.force);
+    const ask = saved === undefined && !options.autoApprove;
+    if (!(await options.review(plan, ask))) return { kind: 'declined', plan };
+
+    const client = new Micro1Client({ baseUrl: config.api.baseUrl, apiKey, timeoutMs: config.api.timeoutMs, signal: options.abandon });
+    const result = await applyChanges(plan.changes, { ...config.apply, failFast: options.failFast }, {
+      client,
+      clock: options.clock ?? systemClock,
+      store,
+      stop: options.stop,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    return { kind: 'applied', plan, result, statePath: display(config.stateFile) };
+  } finally {
+    store?.flush();
+    lock.release();
+  }
+}
+
+/** A saved plan, if it still describes the world: same state serial, same files. */
+function planFromSaved(saved: SavedPlan, project: Project, lineage: string, serial: number, file: string): Plan {
+  const stale = (why: string) =>
+    new Micro1Error('PLAN_STALE', `The saved plan ${file} is stale: ${why}`, { hint: `run \`micro1 plan --out ${file}\` again and review it` });
+  if (saved.state.lineage !== lineage || saved.state.serial !== serial) {
+    throw stale(`the state changed since it was made (serial ${saved.state.serial} → ${serial}${saved.state.lineage !== lineage ? ', different lineage' : ''})`);
+  }
+  const now = new Map(project.definitions.map((d) => [d.key, d]));
+  for (const [key, hash] of Object.entries(saved.inputs.sources)) {
+    const current = now.get(key);
+    if (current === undefined) throw stale(`${key} no longer exists`);
+    if (current.sourceHash !== hash) throw stale(`${current.file} (or a fragment it uses) changed since`);
+  }
+  const added = project.definitions.find((d) => !(d.key in saved.inputs.sources));
+  if (added !== undefined) throw stale(`${added.file} was added since`);
+  return { lineage, serial, changes: saved.changes.map(changeFromJson), warnings: saved.warnings };
+}
+
+function changeFromJson(c: JsonChange): Change {
+  return {
+    key: c.key,
+    file: c.file,
+    action: c.action,
+    ...(c.id !== null ? { id: c.id } : {}),
+    before: c.before,
+    after: c.after,
+    fields: [],
+    ...(c.source_hash !== null ? { sourceHash: c.source_hash } : {}),
+    sources: c.sources,
+    via: c.via,
+    ...(c.moved_from !== null ? { movedFrom: c.moved_from } : {}),
+    ...(c.note !== null ? { note: c.note } : {}),
+  };
+}
+
+function tookOver(previous: LockInfo): string {
+  return `Took over the state lock left by ${previous.operation} (pid ${previous.pid}, ${previous.time}): that process is gone.`;
+}

@@ -1,0 +1,40 @@
+import type { ApplyProgress, ApplyResult } from './applier.js';
+import { plural } from './diagnostics.js';
+
+/** The end-of-apply summary: counts, then every failure beside its file. */
+export function renderApplySummary(result: ApplyResult, statePath: string): string {
+  const counts = `${result.created} created, ${result.updated} updated, ${result.deleted} deleted, ${result.failures.length} failed`;
+  const lines: string[] = [];
+  const head =
+    result.stoppedBecause === 'interrupted'
+      ? 'Apply interrupted'
+      : result.stoppedBecause === 'auth'
+        ? 'Apply stopped: micro1 refused the API key'
+        : result.failures.length > 0
+          ? 'Apply finished with failures'
+          : 'Apply complete';
+  lines.push(`${head}: ${counts}.${result.reconciled > 0 ? ` ${result.reconciled} unconfirmed create(s) found on micro1 and adopted.` : ''}`);
+  for (const f of result.failures) {
+    lines.push(`  ✗ ${f.file}  ${f.action} ${f.key}: ${f.message}`);
+    if (f.hint) lines.push(`      ${f.hint}`);
+  }
+  if (result.skipped > 0) lines.push(`${plural(result.skipped, 'change')} not started. Run \`micro1 apply\` again to finish.`);
+  lines.push(`State saved to ${statePath} (${plural(result.requests, 'request')} sent).`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** One progress line: counts, rate and ETA. `elapsedMs` is the time since apply started. */
+export function renderProgress(p: ApplyProgress, elapsedMs: number, width = 24): string {
+  const finished = p.done + p.failed;
+  const fraction = p.total === 0 ? 1 : finished / p.total;
+  const filled = Math.round(fraction * width);
+  const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+  const rate = elapsedMs > 0 ? (finished / elapsedMs) * 1000 : 0;
+  const eta = rate > 0 ? formatDuration(((p.total - finished) / rate) * 1000) : '?';
+  return `${bar} ${finished}/${p.total} (${p.failed} failed) ${rate.toFixed(1)}/s ETA ${eta}`;
+}
+
+function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
