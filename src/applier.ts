@@ -68,6 +68,8 @@ class Skipped extends Error {}
  */
 export async function applyChanges(changes: readonly Change[], settings: ApplySettings, deps: ApplyDeps): Promise<ApplyResult> {
   const run = new ApplyRun(settings, deps, changes.filter((c) => c.action !== 'no-op').length);
+  // A file that moved but pins the same interview needs no request: only its state key changes.
+  for (const moved of changes.filter((c) => c.action === 'no-op' && c.movedFrom !== undefined)) run.rekey(moved);
   for (const action of ['create', 'update', 'delete'] as const) {
     await run.phase(changes.filter((c) => c.action === action));
   }
@@ -97,6 +99,10 @@ class ApplyRun {
   result(): ApplyResult {
     const { done: _done, ...counts } = this.counts;
     return { ...counts, failures: this.failures, ...(this.stoppedBecause ? { stoppedBecause: this.stoppedBecause } : {}) };
+  }
+
+  rekey(change: Change): void {
+    this.record(change, change.id!, change.after!);
   }
 
   private stopped(): boolean {

@@ -96,13 +96,14 @@ const COMMANDS: Record<string, Command> = {
       const { planToJson } = await import('./render-json.js');
       const { hasChanges } = await import('./planner.js');
       const style = { color: useColor(io) };
+      const errStyle = { color: useColor(io, 'stderr') };
       const diagnostics = outcome.project.diagnostics;
       if (outcome.kind === 'invalid') {
         if (format === 'json') io.stdout(`${JSON.stringify({ format_version: '1.0', valid: false, diagnostics }, null, 2)}\n`);
-        io.stderr(`${renderDiagnosticsText(diagnostics, style)}\n${countLine(diagnostics)}: nothing was planned.\n`);
+        io.stderr(`${renderDiagnosticsText(diagnostics, errStyle)}\n${countLine(diagnostics)}: nothing was planned.\n`);
         return EXIT.error;
       }
-      if (diagnostics.length > 0) io.stderr(`${renderDiagnosticsText(diagnostics, style)}\n`);
+      if (diagnostics.length > 0) io.stderr(`${renderDiagnosticsText(diagnostics, errStyle)}\n`);
       if (format === 'json') io.stdout(`${JSON.stringify(planToJson(outcome.plan, diagnostics), null, 2)}\n`);
       else io.stdout(renderPlanText(outcome.plan, style));
       if (outcome.savedTo !== undefined) {
@@ -274,7 +275,7 @@ const COMMANDS: Record<string, Command> = {
       const { diagnostics, definitions } = project;
       const valid = !hasErrors(diagnostics);
       if (values.json) io.stdout(`${JSON.stringify({ format_version: '1.0', valid, interviews: definitions.length, diagnostics }, null, 2)}\n`);
-      if (diagnostics.length > 0) io.stderr(`${renderDiagnosticsText(diagnostics, { color: useColor(io) })}\n`);
+      if (diagnostics.length > 0) io.stderr(`${renderDiagnosticsText(diagnostics, { color: useColor(io, 'stderr') })}\n`);
       const summary = `${definitions.length} valid interview${definitions.length === 1 ? '' : 's'}; ${countLine(diagnostics)}.`;
       (values.json ? io.stderr : io.stdout)(`${summary}\n`);
       return valid ? EXIT.ok : EXIT.error;
@@ -345,9 +346,11 @@ export function formatError(error: unknown): string {
   return `Error: micro1-sync hit a bug and stopped; nothing more was sent.\n${detail}\nPlease report it with the command you ran.\n`;
 }
 
-export function useColor(io: Io): boolean {
+/** Colour for text written to `stream`: only when that stream is a terminal (`2> log` must stay plain). */
+export function useColor(io: Io, stream: 'stdout' | 'stderr' = 'stdout'): boolean {
   const noColor = io.env.NO_COLOR;
-  return io.stdoutIsTTY && (noColor === undefined || noColor === '') && io.env.TERM !== 'dumb';
+  const tty = stream === 'stdout' ? io.stdoutIsTTY : io.stderrIsTTY;
+  return tty && (noColor === undefined || noColor === '') && io.env.TERM !== 'dumb';
 }
 
 export type { Diagnostic };

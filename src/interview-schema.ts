@@ -37,22 +37,28 @@ const nonEmpty = (what: string) => text(what).refine((s) => s.trim() !== '', { e
 const bool = (what: string) => z.boolean({ error: `${what} must be true or false` });
 
 const skill = z
-  .strictObject({
-    name: nonEmpty('skill name').meta({ description: 'Name of the skill, e.g. React' }),
-    description: text('skill description').optional().meta({ description: 'More information about the skill' }),
-  })
+  .strictObject(
+    {
+      name: nonEmpty('skill name').meta({ description: 'Name of the skill, e.g. React' }),
+      description: text('skill description').optional().meta({ description: 'More information about the skill' }),
+    },
+    { error: 'each skill must be a mapping with a name, e.g. "- name: Go"' },
+  )
   .meta({ description: 'A skill the interview assesses' });
 
 const question = z
-  .strictObject({
-    question: nonEmpty('question').meta({ description: 'The question to ask the candidate' }),
-    time: z
-      .number({ error: 'time must be a number of minutes' })
-      .min(QUESTION_MINUTES.min, { error: `time must be at least ${QUESTION_MINUTES.min} minute` })
-      .max(QUESTION_MINUTES.max, { error: `time must be at most ${QUESTION_MINUTES.max} minutes` })
-      .meta({ description: 'Time limit in minutes (min 1, max 4)' }),
-    type: z.enum(QUESTION_TYPES, { error: 'type must be audio or text' }).meta({ description: 'audio or text' }),
-  })
+  .strictObject(
+    {
+      question: nonEmpty('question').meta({ description: 'The question to ask the candidate' }),
+      time: z
+        .number({ error: 'time must be a number of minutes' })
+        .min(QUESTION_MINUTES.min, { error: `time must be at least ${QUESTION_MINUTES.min} minute` })
+        .max(QUESTION_MINUTES.max, { error: `time must be at most ${QUESTION_MINUTES.max} minutes` })
+        .meta({ description: 'Time limit in minutes (min 1, max 4)' }),
+      type: z.enum(QUESTION_TYPES, { error: 'type must be audio or text' }).meta({ description: 'audio or text' }),
+    },
+    { error: 'each custom question must be a mapping of question, time and type' },
+  )
   .meta({ description: 'A custom question' });
 
 /** Every body field, all optional: the shape a fragment may hold. */

@@ -123,18 +123,21 @@ export function parseYamlSource(file: string, bytes: Uint8Array): { source?: Yam
   return { source: { file, value: value as Record<string, unknown>, locate }, diagnostics: [] };
 }
 
-/** Where the first collection nested deeper than `limit` starts; iterative, so any depth is safe to measure. */
+/**
+ * Where the first collection (in file order) nested deeper than `limit` starts. Iterative, with
+ * children pushed in reverse so they pop in file order: any depth is safe to measure.
+ */
 function offsetBeyondDepth(tokens: readonly CST.Token[], limit: number): number | undefined {
-  const stack: [CST.Token | undefined, number][] = tokens.map((t) => [t, 0]);
+  const stack: [CST.Token | undefined, number][] = tokens.map((t): [CST.Token, number] => [t, 0]).reverse();
   while (stack.length > 0) {
     const [token, depth] = stack.pop()!;
     if (token === undefined) continue;
     if (token.type === 'document') stack.push([token.value, depth]);
     else if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
       if (depth >= limit) return token.offset;
-      for (const item of token.items) {
-        if ('key' in item) stack.push([item.key ?? undefined, depth + 1]);
+      for (const item of [...token.items].reverse()) {
         stack.push([item.value, depth + 1]);
+        if ('key' in item) stack.push([item.key ?? undefined, depth + 1]);
       }
     }
   }

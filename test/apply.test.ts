@@ -60,6 +60,20 @@ describe('apply against the sandbox', () => {
     expect(box.requests).toHaveLength(3);
   });
 
+  it('records a moved file that pins the same id as a state move, with no request', async () => {
+    const box = await sandbox({ seed: [{ id: ADOPTED_ID, body: { interview_name: 'Product Designer' } }] });
+    const dir = project({ 'design/pd': DESIGNER }, { prune: true });
+    await apply(dir, box);
+    const { renameSync } = await import('node:fs');
+    renameSync(path.join(dir, 'interviews/design/pd.yaml'), path.join(dir, 'interviews/design/product-designer.yaml'));
+    const sent = box.requests.length;
+    const { outcome } = await apply(dir, box);
+    expect(outcome.kind === 'applied' && outcome.result).toMatchObject({ created: 0, updated: 0, deleted: 0, failures: [] });
+    expect(box.requests).toHaveLength(sent);
+    expect(Object.keys(readStateFile(dir).interviews)).toEqual(['design/product-designer']);
+    expect((await runCli(['plan', '--detailed-exitcode'], dir, { env: env(box) })).code).toBe(0);
+  });
+
   it('updates only what changed, with the full canonical body', async () => {
     const box = await sandbox();
     const dir = project({ 'eng/frontend': FRONTEND, 'sales/ae': SALES });
