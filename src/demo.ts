@@ -1,10 +1,10 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { main } from './cli.js';
 import { processIo } from './process-io.js';
 import { startSandbox } from './sandbox.js';
+import { PACKAGE_ROOT } from './version.js';
 
 /**
  * `npm run demo`: the example interviews against a local sandbox, plan → apply → plan, in a
@@ -14,9 +14,8 @@ import { startSandbox } from './sandbox.js';
 const ADOPTED = { id: '3f2b9c4e-8d1a-4f6b-9e2c-7a5d1b8e6f40', body: { interview_name: 'Product Designer (created by hand)' } };
 const DEMO_KEY = 'demo-key-for-the-local-sandbox';
 
-const repo = fileURLToPath(new URL('..', import.meta.url));
 const work = mkdtempSync(path.join(tmpdir(), 'micro1-demo-'));
-cpSync(path.join(repo, 'interviews'), path.join(work, 'interviews'), { recursive: true });
+cpSync(path.join(PACKAGE_ROOT, 'interviews'), path.join(work, 'interviews'), { recursive: true });
 writeFileSync(path.join(work, 'micro1.config.json'), `${JSON.stringify({ interviews: 'interviews', state: '.micro1/state.json' }, null, 2)}\n`);
 
 const sandbox = await startSandbox({ apiKey: DEMO_KEY, seed: [ADOPTED] });
