@@ -19,30 +19,37 @@ export const CONFIG_DEFAULTS = {
   safety: { maxDeletes: 10, maxDeletePercent: 30 },
 } as const;
 
-const positiveInt = z.number().int().positive();
-const baseUrlSchema = z.url({ protocol: /^https?$/ });
+/** A number setting in [min, max] whose error says the range, not zod's wording. */
+const number = (min: number, max: number, options: { integer?: boolean } = {}) => {
+  const what = options.integer ? 'a whole number' : 'a number';
+  const error = `must be ${what} from ${min} to ${max}`;
+  const base = z.number({ error });
+  return (options.integer ? base.int({ error }) : base).min(min, { error }).max(max, { error });
+};
+const text = (what: string) => z.string({ error: `must be ${what}` }).min(1, { error: `must be ${what}` });
+const baseUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://public.api.micro1.ai' });
 const configSchema = z.strictObject({
-  interviews: z.string().min(1).optional(),
-  state: z.string().min(1).optional(),
+  interviews: text('a folder path').optional(),
+  state: text('a file path').optional(),
   api: z
     .strictObject({
       baseUrl: baseUrlSchema.optional(),
       apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' }).optional(),
-      timeoutMs: positiveInt.optional(),
+      timeoutMs: number(1, 600_000, { integer: true }).optional(),
     })
     .optional(),
   apply: z
     .strictObject({
-      concurrency: positiveInt.max(64).optional(),
-      requestsPerSecond: z.number().positive().max(1000).optional(),
-      maxRetries: z.number().int().min(0).max(20).optional(),
+      concurrency: number(1, 64, { integer: true }).optional(),
+      requestsPerSecond: number(0.2, 1000).optional(),
+      maxRetries: number(0, 20, { integer: true }).optional(),
     })
     .optional(),
-  prune: z.boolean().optional(),
+  prune: z.boolean({ error: 'must be true or false' }).optional(),
   safety: z
     .strictObject({
-      maxDeletes: z.number().int().min(0).optional(),
-      maxDeletePercent: z.number().min(0).max(100).optional(),
+      maxDeletes: number(0, 1_000_000, { integer: true }).optional(),
+      maxDeletePercent: number(0, 100).optional(),
     })
     .optional(),
 });

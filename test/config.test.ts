@@ -104,10 +104,11 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    ['{ "apply": { "concurrency": 0 } }', 'apply.concurrency: Too small: expected number to be >0'],
-    ['{ "apply": { "concurrency": 1.5 } }', 'apply.concurrency: Invalid input: expected int, received number'],
-    ['{ "prune": "yes" }', 'prune: Invalid input: expected boolean, received string'],
-    ['{ "api": { "baseUrl": "ftp://example.com" } }', 'api.baseUrl: Invalid URL'],
+    ['{ "apply": { "concurrency": 0 } }', 'apply.concurrency: must be a whole number from 1 to 64'],
+    ['{ "apply": { "concurrency": 1.5 } }', 'apply.concurrency: must be a whole number from 1 to 64'],
+    ['{ "apply": { "requestsPerSecond": 5000 } }', 'apply.requestsPerSecond: must be a number from 0.2 to 1000'],
+    ['{ "prune": "yes" }', 'prune: must be true or false'],
+    ['{ "api": { "baseUrl": "ftp://example.com" } }', 'api.baseUrl: must be an http(s) URL such as https://public.api.micro1.ai'],
     ['{ "api": { "apiKeyEnv": "MY-KEY" } }', 'api.apiKeyEnv: must be an environment variable name'],
     ['[]', 'the default export: Invalid input: expected object, received array'],
   ])('refuses a bad value: %s', async (json, detail) => {
