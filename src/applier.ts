@@ -5,7 +5,8 @@ import type { Clock } from './clock.js';
 import { fromListItem, listComparable } from './list-shape.js';
 import type { Change } from './planner.js';
 import { RateLimiter } from './rate-limiter.js';
-import { backoffMs, parseRetryAfter } from './retry-policy.js';
+import { backoffMs } from './retry-policy.js';
+import { NotSent as Skipped, sendWithRetry, type SendPolicy } from './send-with-retry.js';
 import type { StateStore } from './state-store.js';
 
 export interface ApplySettings {
@@ -53,12 +54,8 @@ export interface ApplyResult {
   stoppedBecause?: 'interrupted' | 'auth' | 'fail-fast';
 }
 
-/** 429/503 answers do not count against maxRetries, but a request gives up after this many. */
-const MAX_THROTTLES_PER_REQUEST = 30;
 /** GET /interviews page size while reconciling; the API documents no maximum. */
 const LIST_PAGE_SIZE = 100;
-
-class Skipped extends Error {}
 
 /**
  * Makes micro1 match a plan: creates, then updates, then deletes, each phase at the configured
@@ -216,31 +213,19 @@ class ApplyRun {
    * sent again; with `retryUnknown`, 5xx, timeouts and resets are retried with backoff too.
    */
   private async send<T>(attempt: () => Promise<T>, options: { retryUnknown: boolean }): Promise<T> {
-    let failures = 0;
-    let throttles = 0;
-    for (;;) {
-      if (this.stopped()) throw new Skipped();
-      await this.limiter.acquire(this.deps.stop);
-      if (this.stopped()) throw new Skipped();
-      this.counts.requests++;
-      try {
-        const value = await attempt();
-        this.limiter.succeeded();
-        return value;
-      } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        if (error.kind === 'auth') this.stoppedBecause = 'auth';
-        if (error.kind === 'throttled' && throttles < MAX_THROTTLES_PER_REQUEST) {
-          throttles++;
-          const wait = parseRetryAfter(error.retryAfter, this.deps.clock.now()) ?? backoffMs(throttles - 1, this.deps.clock);
-          this.limiter.throttled(wait);
-          continue;
-        }
-        const retryable = options.retryUnknown && ['server', 'timeout', 'network'].includes(error.kind);
-        if (!retryable || failures >= this.settings.maxRetries || this.deps.stop.aborted) throw error;
-        await this.deps.clock.sleep(backoffMs(failures, this.deps.clock), this.deps.stop);
-        failures++;
-      }
+    const policy: SendPolicy = {
+      limiter: this.limiter,
+      clock: this.deps.clock,
+      maxRetries: this.settings.maxRetries,
+      stop: this.deps.stop,
+      stopped: () => this.stopped(),
+      onAttempt: () => void this.counts.requests++,
+    };
+    try {
+      return await sendWithRetry(attempt, policy, options);
+    } catch (error) {
+      if (error instanceof ApiError && error.kind === 'auth') this.stoppedBecause = 'auth';
+      throw error;
     }
   }
 

@@ -1,6 +1,9 @@
+import { appendFileSync, existsSync, statSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { countLine, type Diagnostic } from './diagnostics.js';
 import { isMicro1Error, Micro1Error } from './errors.js';
+import { STEP_SUMMARY_MAX_BYTES, type GithubContext } from './github.js';
+import type { MarkdownLimit } from './render-markdown.js';
 
 /**
  * The command line: declares flags, calls a command, prints what it returns and picks the exit
@@ -31,7 +34,7 @@ const PROGRESS_LINE_MS = 5_000;
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values = Record<string, string | boolean | string[] | undefined>;
 
-interface Command {
+export interface Command {
   summary: string;
   usage: string;
   options: Options;
@@ -55,10 +58,10 @@ const selectionHelp = [
   '      --exclude KEY      leave this key, folder or glob out (repeatable)',
 ];
 
-const COMMANDS: Record<string, Command> = {
+export const COMMANDS: Record<string, Command> = {
   plan: {
     summary: 'Show what apply would change on micro1',
-    usage: 'micro1 plan [--json | --format text|json] [--out FILE] [--detailed-exitcode] [--target KEY]... [--exclude KEY]...',
+    usage: 'micro1 plan [--json | --format text|json|markdown] [--out FILE] [--detailed-exitcode] [--prune] [--refresh] [--target KEY]... [--exclude KEY]...',
     options: {
       ...common,
       ...selection,
@@ -67,21 +70,25 @@ const COMMANDS: Record<string, Command> = {
       out: { type: 'string', short: 'o' },
       'detailed-exitcode': { type: 'boolean' },
       prune: { type: 'boolean' },
+      refresh: { type: 'boolean' },
     },
     help: [
-      '      --format FORMAT    text (default) or json',
+      '      --format FORMAT    text (default), json, or markdown (a pull-request comment, at most 65,535 characters)',
       '      --json             same as --format json',
       '  -o, --out FILE         save the plan for `micro1 apply FILE`',
       '      --detailed-exitcode  exit 0 with no changes, 2 with changes, 1 on error',
       '      --prune            plan deletes for interviews whose file is gone (overrides the config)',
+      '      --refresh          read micro1 first: report drift (changed or deleted outside git) and plan from it',
       ...selectionHelp,
       ...commonHelp,
       '',
       'Reads no API key and makes no network call.',
+      '--refresh is the exception: it reads GET /interviews first, with the API key, as apply does.',
+      'In GitHub Actions: appends the plan to $GITHUB_STEP_SUMMARY and annotates problems on their lines.',
     ],
     async run(values, _positionals, io) {
       const format = values.json ? 'json' : ((values.format as string | undefined) ?? 'text');
-      if (format !== 'text' && format !== 'json') throw usageError(`--format must be text or json, not "${format}"`, 'plan');
+      if (format !== 'text' && format !== 'json' && format !== 'markdown') throw usageError(`--format must be text, json or markdown, not "${format}"`, 'plan');
       const { planCommand } = await import('./commands/plan.js');
       const outcome = await planCommand({
         cwd: io.cwd,
@@ -91,21 +98,37 @@ const COMMANDS: Record<string, Command> = {
         ...(values.config ? { configPath: values.config as string } : {}),
         ...(values.out ? { out: values.out as string } : {}),
         ...(values.prune ? { prune: true } : {}),
+        ...(values.refresh ? { refresh: true } : {}),
       });
       const { renderPlanText, renderDiagnosticsText } = await import('./render-text.js');
+      const { renderDriftText } = await import('./render-drift.js');
       const { planToJson } = await import('./render-json.js');
       const { hasChanges } = await import('./planner.js');
+      const md = await import('./render-markdown.js');
+      const gh = await import('./github.js');
+      const github = gh.githubContext(io.env);
       const style = { color: useColor(io) };
       const errStyle = { color: useColor(io, 'stderr') };
       const diagnostics = outcome.project.diagnostics;
+      const where = (file: string) => gh.repoPath(outcome.project.config.projectRoot, file, github.workspace);
+      if (github.annotations) io.stderr(gh.diagnosticAnnotations(diagnostics, where));
       if (outcome.kind === 'invalid') {
         if (format === 'json') io.stdout(`${JSON.stringify({ format_version: '1.0', valid: false, diagnostics }, null, 2)}\n`);
+        if (format === 'markdown') io.stdout(md.renderInvalidMarkdown('plan', diagnostics, { limit: md.COMMENT_LIMIT }));
         io.stderr(`${renderDiagnosticsText(diagnostics, errStyle)}\n${countLine(diagnostics)}: nothing was planned.\n`);
+        appendStepSummary(io, github, (limit) => md.renderInvalidMarkdown('plan', diagnostics, { limit }));
         return EXIT.error;
       }
+      if (github.annotations) io.stderr(gh.planWarningAnnotations(outcome.plan.warnings));
       if (diagnostics.length > 0) io.stderr(`${renderDiagnosticsText(diagnostics, errStyle)}\n`);
-      if (format === 'json') io.stdout(`${JSON.stringify(planToJson(outcome.plan, diagnostics), null, 2)}\n`);
-      else io.stdout(renderPlanText(outcome.plan, style));
+      // The comment points at the run's summary for the rest, when there is one to point at.
+      const fullPlanUrl = github.stepSummary !== undefined ? github.runUrl : undefined;
+      for (const warning of outcome.liveWarnings ?? []) io.stderr(`warning: ${warning}\n`);
+      const refreshed = outcome.drift === undefined ? {} : { drift: outcome.drift };
+      if (format === 'json') io.stdout(`${JSON.stringify(planToJson(outcome.plan, diagnostics, outcome.drift), null, 2)}\n`);
+      else if (format === 'markdown') io.stdout(md.renderPlanMarkdown(outcome.plan, diagnostics, { limit: md.COMMENT_LIMIT, ...(fullPlanUrl ? { fullPlanUrl } : {}), ...refreshed }));
+      else io.stdout(`${outcome.drift ? renderDriftText(outcome.drift, outcome.plan, style) : ''}${renderPlanText(outcome.plan, style)}`);
+      appendStepSummary(io, github, (limit) => md.renderPlanMarkdown(outcome.plan, diagnostics, { limit, ...refreshed }));
       if (outcome.savedTo !== undefined) {
         io.stderr(`Saved the plan to ${values.out as string}. Apply exactly this plan with: micro1 apply ${values.out as string}\n`);
       }
@@ -135,6 +158,7 @@ const COMMANDS: Record<string, Command> = {
       '',
       'Needs the API key in MICRO1_API_KEY (or the variable named by api.apiKeyEnv).',
       'Ctrl-C: starts nothing new, lets requests in flight finish (10 s at most), saves state, exits 130.',
+      'In GitHub Actions: appends its summary to $GITHUB_STEP_SUMMARY and annotates each failure on its file.',
     ],
     async run(values, positionals, io) {
       if (positionals.length > 1) throw usageError(`apply takes at most one plan file, got ${positionals.length}`, 'apply');
@@ -148,6 +172,9 @@ const COMMANDS: Record<string, Command> = {
       const { applyCommand } = await import('./commands/apply.js');
       const { renderPlanText, renderDiagnosticsText, summaryLine } = await import('./render-text.js');
       const { renderApplySummary, renderProgress } = await import('./render-apply.js');
+      const md = await import('./render-markdown.js');
+      const gh = await import('./github.js');
+      const github = gh.githubContext(io.env);
       const style = { color: useColor(io) };
       const stop = new AbortController();
       const abandon = new AbortController();
@@ -194,11 +221,15 @@ const COMMANDS: Record<string, Command> = {
         });
         if (outcome.kind === 'invalid') {
           const diagnostics = outcome.project.diagnostics;
+          const where = (file: string) => gh.repoPath(outcome.project.config.projectRoot, file, github.workspace);
+          if (github.annotations) io.stderr(gh.diagnosticAnnotations(diagnostics, where));
           io.stderr(`${renderDiagnosticsText(diagnostics, style)}\n${countLine(diagnostics)}: nothing was sent.\n`);
+          appendStepSummary(io, github, (limit) => md.renderInvalidMarkdown('apply', diagnostics, { limit }));
           return EXIT.error;
         }
         if (outcome.kind === 'no-changes') {
           io.stdout(`${summaryLine(outcome.plan)}\n`);
+          appendStepSummary(io, github, () => md.renderNoChangesMarkdown(outcome.plan));
           return EXIT.ok;
         }
         if (outcome.kind === 'declined') {
@@ -208,6 +239,9 @@ const COMMANDS: Record<string, Command> = {
         if (io.stderrIsTTY) io.stderr('\n');
         const summary = renderApplySummary(outcome.result, outcome.statePath);
         (outcome.result.failures.length > 0 ? io.stderr : io.stdout)(summary);
+        const where = (file: string) => gh.repoPath(outcome.projectRoot, file, github.workspace);
+        if (github.annotations) io.stderr(gh.applyFailureAnnotations(outcome.result.failures, where));
+        appendStepSummary(io, github, (limit) => md.renderApplyMarkdown(outcome.result, outcome.plan, outcome.statePath, { limit }));
         if (signal !== undefined) return EXIT[signal];
         return outcome.result.failures.length > 0 || outcome.result.stoppedBecause === 'auth' ? EXIT.error : EXIT.ok;
       } finally {
@@ -274,11 +308,139 @@ const COMMANDS: Record<string, Command> = {
       const project = await loadProject({ cwd: io.cwd, env: io.env, ...(values.config ? { configPath: values.config as string } : {}) });
       const { diagnostics, definitions } = project;
       const valid = !hasErrors(diagnostics);
+      const gh = await import('./github.js');
+      const github = gh.githubContext(io.env);
+      if (github.annotations) io.stderr(gh.diagnosticAnnotations(diagnostics, (file) => gh.repoPath(project.config.projectRoot, file, github.workspace)));
       if (values.json) io.stdout(`${JSON.stringify({ format_version: '1.0', valid, interviews: definitions.length, diagnostics }, null, 2)}\n`);
       if (diagnostics.length > 0) io.stderr(`${renderDiagnosticsText(diagnostics, { color: useColor(io, 'stderr') })}\n`);
       const summary = `${definitions.length} valid interview${definitions.length === 1 ? '' : 's'}; ${countLine(diagnostics)}.`;
       (values.json ? io.stderr : io.stdout)(`${summary}\n`);
       return valid ? EXIT.ok : EXIT.error;
+    },
+  },
+  forget: {
+    summary: 'Stop managing interviews whose file is gone, leaving them on micro1',
+    usage: 'micro1 forget KEY...',
+    positionals: true,
+    options: { ...common },
+    help: [
+      '  KEY                    a key recorded in the state (path under the interviews folder, no extension)',
+      ...commonHelp,
+      '',
+      'Drops each key from the state file under the state lock; micro1 is not touched and no API key is needed.',
+      'Refuses a key whose file still exists (the next apply would create it again).',
+    ],
+    async run(values, positionals, io) {
+      if (positionals.length === 0) throw usageError('forget needs at least one key', 'forget');
+      const { forgetCommand } = await import('./commands/forget.js');
+      const outcome = await forgetCommand({
+        cwd: io.cwd,
+        env: io.env,
+        keys: positionals,
+        ...(values.config ? { configPath: values.config as string } : {}),
+        notice: (message) => io.stderr(`${message}\n`),
+      });
+      for (const f of outcome.forgotten) {
+        io.stdout(`Forgot ${f.key}${f.id === undefined ? '' : ` (${f.id})`}: it stays on micro1, no longer managed.\n`);
+      }
+      io.stdout(`State saved to ${outcome.statePath}.\n`);
+      return EXIT.ok;
+    },
+  },
+  import: {
+    summary: 'Write a definition for each interview on micro1 not managed yet, and record it in state',
+    usage: 'micro1 import [--keyword TEXT] [--force]',
+    options: { ...common, keyword: { type: 'string' }, force: { type: 'boolean' } },
+    help: [
+      '      --keyword TEXT     only interviews whose name contains TEXT',
+      '      --force            replace a file that pins a listed id but says something else',
+      ...commonHelp,
+      '',
+      'Needs the API key in MICRO1_API_KEY. Writes interviews/<name>.yaml with the id pinned, never',
+      'over an existing file (-2, -3… instead), skips interviews already in state, and records the rest.',
+    ],
+    async run(values, _positionals, io) {
+      const { importCommand } = await import('./commands/import.js');
+      const { renderImportSummary } = await import('./render-import.js');
+      const { renderDiagnosticsText } = await import('./render-text.js');
+      const outcome = await importCommand({
+        cwd: io.cwd,
+        env: io.env,
+        force: values.force === true,
+        notice: (message) => io.stderr(`${message}\n`),
+        ...(values.config ? { configPath: values.config as string } : {}),
+        ...(typeof values.keyword === 'string' ? { keyword: values.keyword } : {}),
+      });
+      if (outcome.kind === 'invalid') {
+        const diagnostics = outcome.project.diagnostics;
+        io.stderr(`${renderDiagnosticsText(diagnostics, { color: useColor(io, 'stderr') })}\n${countLine(diagnostics)}: nothing was imported.\n`);
+        return EXIT.error;
+      }
+      for (const warning of outcome.listWarnings) io.stderr(`warning: ${warning}\n`);
+      io.stdout(renderImportSummary(outcome.result, outcome.listed, outcome.statePath));
+      return EXIT.ok;
+    },
+  },
+  fmt: {
+    summary: 'Rewrite definitions and fragments in canonical key order and style, keeping comments',
+    usage: 'micro1 fmt [--check]',
+    options: { ...common, check: { type: 'boolean' } },
+    help: ['      --check            write nothing; exit 1 listing the files that would change (for CI)', ...commonHelp, '', 'Files with errors are reported and left as they are.'],
+    async run(values, _positionals, io) {
+      const { fmtCommand } = await import('./commands/fmt.js');
+      const { renderFmtSummary } = await import('./render-fmt.js');
+      const { renderDiagnosticsText } = await import('./render-text.js');
+      const check = values.check === true;
+      const outcome = await fmtCommand({ cwd: io.cwd, env: io.env, check, ...(values.config ? { configPath: values.config as string } : {}) });
+      if (outcome.diagnostics.length > 0) io.stderr(`${renderDiagnosticsText(outcome.diagnostics, { color: useColor(io, 'stderr') })}\n`);
+      io.stdout(renderFmtSummary(outcome, check));
+      return outcome.diagnostics.length > 0 || (check && outcome.changed.length > 0) ? EXIT.error : EXIT.ok;
+    },
+  },
+  state: {
+    summary: 'List, show, remove or rename entries of the state file (sends nothing to micro1)',
+    usage: 'micro1 state list | show KEY | rm KEY... | mv OLD NEW',
+    positionals: true,
+    options: { ...common, json: { type: 'boolean' } },
+    help: [
+      '  list                   every managed interview: key, id, when it was applied',
+      '  show KEY               one entry: id, files, and the body last applied',
+      '  rm KEY...              stop managing these interviews; they stay on micro1',
+      '  mv OLD NEW             record an interview under a new key (its file was renamed without a pinned id)',
+      '      --json             list and show as JSON',
+      ...commonHelp,
+      '',
+      'rm and mv take the state lock and write the state atomically.',
+    ],
+    async run(values, positionals, io) {
+      const [sub, ...args] = positionals;
+      const commands = await import('./commands/state.js');
+      const render = await import('./render-state.js');
+      const base = { cwd: io.cwd, env: io.env, notice: (message: string) => io.stderr(`${message}\n`), ...(values.config ? { configPath: values.config as string } : {}) };
+      const expect = (ok: boolean, usage: string) => {
+        if (!ok) throw usageError(`usage: micro1 state ${usage}`, 'state');
+      };
+      const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+      if (sub === 'list') {
+        expect(args.length === 0, 'list');
+        const { state, statePath } = await commands.stateListCommand(base);
+        io.stdout(values.json ? json(render.stateListToJson(state)) : render.renderStateList(state, statePath));
+      } else if (sub === 'show') {
+        expect(args.length === 1, 'show KEY');
+        const shown = await commands.stateShowCommand({ ...base, key: args[0]! });
+        io.stdout(values.json ? json({ key: shown.key, ...shown.entry }) : render.renderStateEntry(shown.key, shown.entry, shown.file));
+      } else if (sub === 'rm') {
+        expect(args.length > 0, 'rm KEY...');
+        const { removed, statePath } = await commands.stateRmCommand({ ...base, keys: args });
+        io.stdout(render.renderStateRm(removed, statePath));
+      } else if (sub === 'mv') {
+        expect(args.length === 2, 'mv OLD NEW');
+        const moved = await commands.stateMvCommand({ ...base, from: args[0]!, to: args[1]! });
+        io.stdout(render.renderStateMv(moved, moved.statePath));
+      } else {
+        throw usageError(sub === undefined ? 'state needs a subcommand: list, show, rm or mv' : `Unknown state subcommand "${sub}": use list, show, rm or mv`, 'state');
+      }
+      return EXIT.ok;
     },
   },
   schema: {
@@ -334,6 +496,7 @@ export async function main(argv: readonly string[], rawIo: Io): Promise<number> 
     return await command.run(parsed.values as Values, parsed.positionals, io);
   } catch (error) {
     io.stderr(formatError(error));
+    if (command !== undefined) await reportErrorToGithub(io, name, error);
     return isMicro1Error(error) ? error.exitCode : EXIT.error;
   }
 }
@@ -360,12 +523,43 @@ export type { Diagnostic };
  * scrubbed of the values of key-like environment variables in case an error echoes one back.
  */
 function redacting(io: Io): Io {
-  const secrets = Object.entries(io.env)
+  const scrub = (text: string) => redact(io.env, text);
+  return { ...io, stdout: (text) => io.stdout(scrub(text)), stderr: (text) => io.stderr(scrub(text)) };
+}
+
+/** `text` without the values of key-like environment variables; also for what is written to files (the step summary). */
+function redact(env: NodeJS.ProcessEnv, text: string): string {
+  const secrets = Object.entries(env)
     .filter(([name, value]) => /(API_KEY|TOKEN|SECRET)$/i.test(name) && value !== undefined && value.length >= 8)
     .map(([, value]) => value!);
-  if (secrets.length === 0) return io;
-  const scrub = (text: string) => secrets.reduce((out, secret) => out.split(secret).join('***'), text);
-  return { ...io, stdout: (text) => io.stdout(scrub(text)), stderr: (text) => io.stderr(scrub(text)) };
+  return secrets.reduce((out, secret) => out.split(secret).join('***'), text);
+}
+
+/** Appends to $GITHUB_STEP_SUMMARY (never overwrites: other steps' tools write there too), within the space left. */
+function appendStepSummary(io: Io, github: GithubContext, render: (limit: MarkdownLimit) => string): void {
+  if (github.stepSummary === undefined) return;
+  try {
+    const left = STEP_SUMMARY_MAX_BYTES - (existsSync(github.stepSummary) ? statSync(github.stepSummary).size : 0);
+    const markdown = render({ max: left, unit: 'bytes' });
+    // Past the limit GitHub drops the step's whole summary: better to add nothing.
+    if (Buffer.byteLength(markdown) > left) throw new Error(`only ${Math.max(0, left)} of its ${STEP_SUMMARY_MAX_BYTES} bytes are left`);
+    appendFileSync(github.stepSummary, redact(io.env, markdown));
+  } catch (error) {
+    io.stderr(`Warning: could not append to the step summary ${github.stepSummary}: ${(error as Error).message}\n`);
+  }
+}
+
+/** Under GitHub Actions, an error that stopped plan or apply also shows as an annotation and in the step summary. */
+async function reportErrorToGithub(io: Io, command: string, error: unknown): Promise<void> {
+  const { githubContext, errorAnnotation } = await import('./github.js');
+  const github = githubContext(io.env);
+  const message = isMicro1Error(error) ? error.message : 'micro1-sync hit a bug and stopped; see the log';
+  const hint = isMicro1Error(error) ? error.hint : undefined;
+  if (github.annotations) io.stderr(errorAnnotation(command, message, hint));
+  if (command === 'plan' || command === 'apply') {
+    const { renderErrorMarkdown } = await import('./render-markdown.js');
+    appendStepSummary(io, github, () => renderErrorMarkdown(command, message, hint));
+  }
 }
 
 function usageError(message: string, command: string): Micro1Error {

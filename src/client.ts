@@ -72,10 +72,16 @@ export class Micro1Client {
     if (query.keyword !== undefined) params.set('keyword', query.keyword);
     const envelope = await this.request('GET', `/interviews?${params.toString()}`);
     if (!Array.isArray(envelope.data)) throw new ApiError('protocol', 'micro1 answered the list without a data array');
-    return envelope.data.filter(
+    const items = envelope.data.filter(
       (item): item is ListItem =>
         typeof item === 'object' && item !== null && typeof item.interview_id === 'string' && typeof item.interview_name === 'string',
     );
+    // An id from the list may be adopted into state and later put in a path: it is checked like a create's.
+    const unusable = items.find((item) => !ID_PATTERN.test(item.interview_id));
+    if (unusable !== undefined) {
+      throw new ApiError('protocol', `micro1 answered the list with an unusable interview_id ${JSON.stringify(unusable.interview_id.slice(0, 64))}`);
+    }
+    return items;
   }
 
   private async request(method: string, pathAndQuery: string, body?: unknown): Promise<Record<string, unknown>> {
@@ -105,10 +111,12 @@ export class Micro1Client {
   private interpret(method: string, response: Response, text: string): Record<string, unknown> {
     const { status } = response;
     const envelope = parseEnvelope(text);
-    const apiMessage = typeof envelope?.message === 'string' ? envelope.message : undefined;
+    // A server that echoes the key back (in a 400's message, a redirect's location) must not put it in our output.
+    const scrub = (said: string) => (this.options.apiKey === '' ? said : said.split(this.options.apiKey).join('***'));
+    const apiMessage = typeof envelope?.message === 'string' ? scrub(envelope.message) : undefined;
     const said = apiMessage ? `: ${apiMessage}` : '';
     if (status >= 300 && status < 400) {
-      const location = response.headers.get('location') ?? 'an unnamed location';
+      const location = scrub(response.headers.get('location') ?? 'an unnamed location');
       throw new ApiError('protocol', `micro1 answered ${status}, a redirect to ${location}; redirects are not followed because the API key would go with them`, status);
     }
     if (status === 429 || status === 503) {

@@ -52,19 +52,36 @@ const FIELD_KEYS: Record<string, readonly string[]> = {
   custom_question_list: ['question', 'time', 'type'],
 };
 
-export function discoverFiles(interviewsRoot: string): { interviews: string[]; fragments: string[] } {
-  const all = fg.sync(['**/*.yaml', '**/*.yml'], { cwd: interviewsRoot, dot: false, followSymbolicLinks: true });
+/**
+ * Linked folders are not followed: one pointing at an ancestor (`loop -> .`) would list the same
+ * files under endless keys (two such links make the walk exponential), and one pointing elsewhere
+ * would read files from outside the root. They are returned so the loader can refuse them; linked
+ * files are kept, and checked one by one when read.
+ */
+export function discoverFiles(interviewsRoot: string): { interviews: string[]; fragments: string[]; linkedFolders: string[] } {
+  const entries = fg.sync(['**'], { cwd: interviewsRoot, dot: false, onlyFiles: false, followSymbolicLinks: false, objectMode: true });
   const interviews: string[] = [];
   const fragments: string[] = [];
-  for (const rel of all.sort()) {
-    (rel.split('/').some((part) => part.startsWith('_')) ? fragments : interviews).push(rel);
+  const linkedFolders: string[] = [];
+  for (const { path: rel, dirent } of entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    const fragment = rel.split('/').some((part) => part.startsWith('_'));
+    if (dirent.isSymbolicLink() && isFolder(path.join(interviewsRoot, rel))) {
+      if (!fragment) linkedFolders.push(rel);
+    } else if (/\.ya?ml$/.test(rel) && !dirent.isDirectory()) {
+      (fragment ? fragments : interviews).push(rel);
+    }
   }
-  return { interviews, fragments };
+  return { interviews, fragments, linkedFolders };
 }
 
 export function loadDefinitions(options: LoadOptions): LoadResult {
   const loader = new Loader(options);
   return loader.run();
+}
+
+interface FileProblem {
+  message: string;
+  hint?: string;
 }
 
 interface Layer {
@@ -75,7 +92,7 @@ interface Layer {
 
 class Loader {
   private readonly diagnostics: Diagnostic[] = [];
-  private readonly files = new Map<string, { bytes?: Uint8Array; source?: YamlSource; hash?: string }>();
+  private readonly files = new Map<string, { bytes?: Uint8Array; source?: YamlSource; hash?: string; problem?: FileProblem }>();
 
   constructor(private readonly options: LoadOptions) {}
 
@@ -83,7 +100,12 @@ class Loader {
     const { interviewsRoot } = this.options;
     const definitions: Definition[] = [];
     const byKey = new Map<string, string>();
-    for (const rel of discoverFiles(interviewsRoot).interviews) {
+    const found = discoverFiles(interviewsRoot);
+    for (const rel of found.linkedFolders) {
+      const file = this.relative(path.join(interviewsRoot, rel));
+      this.error(file, 1, 1, '', 'is a symbolic link to a folder, which micro1-sync does not follow', 'move or copy the folder into the interviews folder');
+    }
+    for (const rel of found.interviews) {
       const absolute = path.join(interviewsRoot, rel);
       const file = this.relative(absolute);
       const key = rel.replace(/\.ya?ml$/, '');
@@ -103,7 +125,13 @@ class Loader {
     const own = this.read(absolute);
     if (own === undefined) return undefined;
     const layers = this.resolveExtends(own, absolute, [absolute]);
-    if (layers === undefined) return undefined;
+    if (layers === undefined) {
+      // A broken fragment must not hide the file's own mistakes: check what the file says by itself.
+      const { extends: _extends, ...alone } = own.value;
+      const checked = definitionSchema.partial().safeParse(alone);
+      if (!checked.success) this.reportIssues(checked.error.issues, () => own);
+      return undefined;
+    }
 
     const merged: Record<string, unknown> = {};
     const provenance = new Map<string, YamlSource>();
@@ -141,10 +169,18 @@ class Loader {
     const raw = source.value.extends;
     if (raw === undefined) return [];
     const entries = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw : undefined;
-    if (entries === undefined || entries.length === 0 || entries.some((e) => typeof e !== 'string' || e.trim() === '')) {
+    if (entries === undefined || entries.length === 0) {
       const at = source.locate(['extends']);
       const message = entries?.length === 0 ? 'extends must not be an empty list' : 'extends must be a fragment path or a list of them';
       this.error(source.file, at.line, at.column, 'extends', message);
+      return undefined;
+    }
+    const bad = entries.flatMap((e: unknown, i) => (typeof e === 'string' && e.trim() !== '' ? [] : [i]));
+    if (bad.length > 0) {
+      for (const i of bad) {
+        const at = source.locate(typeof raw === 'string' ? ['extends'] : ['extends', i]);
+        this.error(source.file, at.line, at.column, typeof raw === 'string' ? 'extends' : `extends[${i}]`, 'must be the path of a fragment file, e.g. _shared/backend.yaml');
+      }
       return undefined;
     }
     const layers: Layer[] = [];
@@ -186,10 +222,10 @@ class Loader {
         ok = false;
         return;
       }
+      // A fragment reached twice (a diamond: _x and _y both extend _base) stays where it was first
+      // merged, beneath everything that extends it: moving it up would let _base override _x.
       for (const layer of [...below, { source: fragment, absolute: target }]) {
-        const seen = layers.findIndex((l) => l.absolute === layer.absolute);
-        if (seen !== -1) layers.splice(seen, 1);
-        layers.push(layer);
+        if (!layers.some((l) => l.absolute === layer.absolute)) layers.push(layer);
       }
     });
     return ok ? layers : undefined;
@@ -199,13 +235,18 @@ class Loader {
     absolute: string,
     reference?: { from: YamlSource; at: { line: number; column: number }; field: string; entry: string },
   ): YamlSource | undefined {
-    const cached = this.files.get(absolute);
-    if (cached !== undefined) return cached.source;
-    const entry: { bytes?: Uint8Array; source?: YamlSource } = {};
-    this.files.set(absolute, entry);
+    let entry = this.files.get(absolute);
+    if (entry === undefined) {
+      entry = {};
+      this.files.set(absolute, entry);
+      entry.problem = this.checkFile(absolute, reference !== undefined);
+    } else if (entry.problem === undefined) {
+      return entry.source;
+    }
     const file = this.relative(absolute);
-    const problem = this.checkFile(absolute);
+    const problem = entry.problem;
     if (problem !== undefined) {
+      // Reported at every reference: each file that names a missing fragment is itself broken.
       if (reference !== undefined) {
         const { from, at, field, entry: name } = reference;
         this.error(from.file, at.line, at.column, field, `fragment "${name}" ${problem.message}`, problem.hint);
@@ -221,14 +262,15 @@ class Loader {
     return parsed.source;
   }
 
-  private checkFile(absolute: string): { message: string; hint?: string } | undefined {
+  private checkFile(absolute: string, isFragment: boolean): FileProblem | undefined {
     let info;
     try {
       info = lstatSync(absolute);
     } catch {
       return { message: 'does not exist', hint: 'paths in extends are relative to the file that names them' };
     }
-    if (info.isSymbolicLink()) {
+    if (info.isSymbolicLink() || isFragment) {
+      // A fragment is also checked through its folders: `_shared` may itself be a link to elsewhere.
       let real: string;
       try {
         real = realpathSync(absolute);
@@ -238,11 +280,15 @@ class Loader {
       const rootReal = realpathSync(this.options.interviewsRoot);
       const inside = path.relative(rootReal, real);
       if (inside.startsWith('..') || path.isAbsolute(inside)) {
-        return { message: 'is a symbolic link that points outside the interviews folder', hint: 'copy the file into the interviews folder instead' };
+        const what = info.isSymbolicLink() ? 'is a symbolic link that points' : 'is reached through a symbolic link to a folder';
+        return { message: `${what} outside the interviews folder`, hint: 'copy the file into the interviews folder instead' };
       }
       info = statSync(absolute);
     }
+    if (info.isDirectory()) return { message: 'is a folder, not a file', hint: 'name one fragment file in it, e.g. _shared/backend.yaml' };
     if (!info.isFile()) return { message: 'is not a regular file' };
+    // Only .yaml/.yml files are fragments: `micro1 fmt` and the editor schema see no other.
+    if (isFragment && !/\.ya?ml$/.test(absolute)) return { message: 'is not a .yaml or .yml file', hint: 'fragments are YAML files, like interviews' };
     if (info.size > MAX_FILE_BYTES) {
       return {
         // In bytes: "1.0 MiB; at most 1 MiB" would not say why a file just past the limit is refused.
@@ -358,6 +404,14 @@ function valueAt(root: unknown, at: readonly PropertyKey[]): unknown {
 function yamlBooleanHint(issue: z.core.$ZodIssue, value: unknown): string | undefined {
   if (issue.code !== 'invalid_type' || issue.expected !== 'boolean' || typeof value !== 'string') return undefined;
   return /^(yes|no|on|off|y|n)$/i.test(value) ? `write true or false; YAML 1.2 reads "${value}" as text` : undefined;
+}
+
+function isFolder(absolute: string): boolean {
+  try {
+    return statSync(absolute).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {

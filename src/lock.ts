@@ -66,6 +66,11 @@ export function acquireLock(lockFile: string, operation: string, display = lockF
   return { ...held(lockFile, info), tookOverFrom: existing };
 }
 
+/** What to tell the user when a dead process's lock was taken over. */
+export function takeoverNotice(previous: LockInfo): string {
+  return `Took over the state lock left by ${previous.operation} (pid ${previous.pid}, ${previous.time}): that process is gone.`;
+}
+
 export function readLock(lockFile: string): LockInfo | undefined {
   try {
     const value = JSON.parse(readFileSync(lockFile, 'utf8')) as Partial<LockInfo>;

@@ -3,8 +3,20 @@ import { plural } from './diagnostics.js';
 
 /** The end-of-apply summary: counts, then every failure beside its file. */
 export function renderApplySummary(result: ApplyResult, statePath: string): string {
-  const counts = `${result.created} created, ${result.updated} updated, ${result.deleted} deleted, ${result.failures.length} failed`;
   const lines: string[] = [];
+  lines.push(applyHeadline(result));
+  for (const f of result.failures) {
+    lines.push(`  ✗ ${f.file}  ${f.action} ${f.key}: ${f.message}`);
+    if (f.hint) lines.push(`      ${f.hint}`);
+  }
+  if (result.skipped > 0) lines.push(`${plural(result.skipped, 'change')} not started. Run \`micro1 apply\` again to finish.`);
+  lines.push(`State saved to ${statePath} (${plural(result.requests, 'request')} sent).`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The first line of the summary: how it ended, and the counts. */
+export function applyHeadline(result: ApplyResult): string {
+  const counts = `${result.created} created, ${result.updated} updated, ${result.deleted} deleted, ${result.failures.length} failed`;
   const head =
     result.stoppedBecause === 'interrupted'
       ? 'Apply interrupted'
@@ -13,14 +25,7 @@ export function renderApplySummary(result: ApplyResult, statePath: string): stri
         : result.failures.length > 0
           ? 'Apply finished with failures'
           : 'Apply complete';
-  lines.push(`${head}: ${counts}.${result.reconciled > 0 ? ` ${result.reconciled} unconfirmed create(s) found on micro1 and adopted.` : ''}`);
-  for (const f of result.failures) {
-    lines.push(`  ✗ ${f.file}  ${f.action} ${f.key}: ${f.message}`);
-    if (f.hint) lines.push(`      ${f.hint}`);
-  }
-  if (result.skipped > 0) lines.push(`${plural(result.skipped, 'change')} not started. Run \`micro1 apply\` again to finish.`);
-  lines.push(`State saved to ${statePath} (${plural(result.requests, 'request')} sent).`);
-  return `${lines.join('\n')}\n`;
+  return `${head}: ${counts}.${result.reconciled > 0 ? ` ${result.reconciled} unconfirmed create(s) found on micro1 and adopted.` : ''}`;
 }
 
 /** One progress line: counts, rate and ETA. `elapsedMs` is the time since apply started. */

@@ -1,5 +1,7 @@
 import type { Diagnostic } from './diagnostics.js';
+import type { Drift } from './drift.js';
 import { countActions, isActionable, type Change, type Plan } from './planner.js';
+import { driftToJson, type JsonDrift } from './render-drift.js';
 import { TOOL_VERSION } from './version.js';
 
 /** Bumped on any incompatible change to the JSON below; readers should check it. */
@@ -30,9 +32,11 @@ export interface JsonPlan {
   changes: JsonChange[];
   warnings: { key: string; message: string; hint?: string }[];
   diagnostics: Diagnostic[];
+  /** `plan --refresh` only: what changed on micro1 outside git since the last apply. */
+  drift?: JsonDrift;
 }
 
-export function planToJson(plan: Plan, diagnostics: readonly Diagnostic[]): JsonPlan {
+export function planToJson(plan: Plan, diagnostics: readonly Diagnostic[], drift?: Drift): JsonPlan {
   const n = countActions(plan.changes);
   return {
     format_version: PLAN_FORMAT_VERSION,
@@ -42,6 +46,7 @@ export function planToJson(plan: Plan, diagnostics: readonly Diagnostic[]): Json
     changes: plan.changes.filter(isActionable).map(changeToJson),
     warnings: plan.warnings.map((w) => ({ ...w })),
     diagnostics: [...diagnostics],
+    ...(drift === undefined ? {} : { drift: driftToJson(drift) }),
   };
 }
 

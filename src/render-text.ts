@@ -1,5 +1,6 @@
 import { formatDiagnostic, plural, type Diagnostic } from './diagnostics.js';
 import { diffLines, formatValue, type DiffLine } from './field-diff.js';
+import { fragmentImpact } from './fragment-impact.js';
 import { countActions, isActionable, type Change, type Plan } from './planner.js';
 
 export interface TextStyle {
@@ -14,6 +15,12 @@ export function renderPlanText(plan: Plan, style: TextStyle): string {
   const paint = painter(style.color);
   const out: string[] = [];
   const actionable = plan.changes.filter(isActionable);
+  const impact = fragmentImpact(actionable);
+  if (impact.length > 0) {
+    out.push('Fragments changed since the last apply:');
+    for (const f of impact) out.push(`  ${paint.bold(f.fragment)}  ${plural(f.interviews, 'interview')} ${f.interviews === 1 ? 'changes' : 'change'} only because of it`);
+    out.push('');
+  }
   if (actionable.length > 0) {
     out.push('micro1 will perform the following actions:', '');
     for (const change of actionable) out.push(...changeBlock(change, paint), '');
@@ -65,7 +72,7 @@ function changeBlock(change: Change, paint: Painter): string[] {
   return lines;
 }
 
-function diffLineText(line: DiffLine, paint: Painter): string {
+export function diffLineText(line: DiffLine, paint: Painter): string {
   if (line.op !== '~') {
     const sign = line.op === '+' ? paint.green('+') : paint.red('-');
     return `${sign} ${line.path}: ${formatValue(line.value)}`;
@@ -81,7 +88,7 @@ function diffLineText(line: DiffLine, paint: Painter): string {
 }
 
 type Paint = (s: string) => string;
-interface Painter {
+export interface Painter {
   red: Paint;
   green: Paint;
   yellow: Paint;
@@ -89,7 +96,7 @@ interface Painter {
   dim: Paint;
 }
 
-function painter(color: boolean): Painter {
+export function painter(color: boolean): Painter {
   const sgr = (open: number, close: number): Paint => (color ? (s) => `\x1b[${open}m${s}\x1b[${close}m` : (s) => s);
   return { red: sgr(31, 39), green: sgr(32, 39), yellow: sgr(33, 39), bold: sgr(1, 22), dim: sgr(2, 22) };
 }

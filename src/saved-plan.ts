@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { jsonEqual } from './canonical.js';
 import type { Definition } from './load-definitions.js';
 import type { Plan } from './planner.js';
 import { PLAN_FORMAT_VERSION, planToJson, type JsonPlan } from './render-json.js';
 import { Micro1Error, errnoCode } from './errors.js';
-import { writeFileAtomic } from './state.js';
+import { writeFileAtomic, type State } from './state.js';
 
 /** A plan written by `plan --out`: the JSON plan plus what it was computed from, sealed by a checksum. */
 export interface SavedPlan extends JsonPlan {
@@ -50,6 +51,29 @@ export function readSavedPlan(file: string): SavedPlan {
     });
   }
   return plan as SavedPlan;
+}
+
+/**
+ * Why `saved` asks for something its files and state do not, if it does. The checksum only catches
+ * an accidental edit (anyone can recompute it): this is what stops an edited plan from sending a
+ * body no file holds, or from touching an interview that neither the files nor the state name.
+ */
+export function savedPlanMismatch(saved: SavedPlan, definitions: readonly Definition[], state: State): string | undefined {
+  const byKey = new Map(definitions.map((d) => [d.key, d]));
+  for (const c of saved.changes) {
+    const def = byKey.get(c.key);
+    const entry = state.interviews[c.moved_from ?? c.key];
+    const what = `its ${c.action} of ${JSON.stringify(c.key)}`;
+    if (c.action === 'delete') {
+      if (!saved.inputs.prune || def !== undefined || entry === undefined || entry.id !== c.id) return `${what} is not one the files and state call for`;
+      continue;
+    }
+    if (def === undefined) return `${what} names no file`;
+    if (!jsonEqual(c.after, def.body)) return `${what} sends a body that ${def.file} does not define`;
+    const id = c.action === 'create' ? undefined : (def.id ?? entry?.id);
+    if ((c.id ?? undefined) !== id || (c.action === 'create' && def.id !== undefined)) return `${what} names id ${JSON.stringify(c.id)}, not the one the files and state give`;
+  }
+  return undefined;
 }
 
 function checksumOf(body: unknown): string {

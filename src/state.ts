@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { CanonicalBody } from './canonical.js';
 import { errnoCode, Micro1Error } from './errors.js';
+import { ID_PATTERN } from './interview-schema.js';
 
 /** The last-applied record of one interview. */
 export interface StateEntry {
@@ -48,7 +49,8 @@ const stateSchema = z.strictObject({
   interviews: z.record(
     z.string(),
     z.strictObject({
-      id: z.string().min(1),
+      // Checked like a file's `id`: a hand-edited id must not reach a request path.
+      id: z.string().min(1).regex(ID_PATTERN, { error: 'not a valid micro1 interview id' }),
       spec: bodySchema,
       sourceHash: z.string(),
       sources: z.record(z.string(), z.string()).optional(),

@@ -1,4 +1,4 @@
-import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser, type CST, type Document, type Node } from 'yaml';
+import { Composer, isAlias, isMap, isScalar, isSeq, Lexer, LineCounter, Parser, visit, type CST, type Document, type Node } from 'yaml';
 import { formatPath, type Diagnostic } from './diagnostics.js';
 
 /** A definition or fragment file, parsed with positions so any field path maps back to a line. */
@@ -16,9 +16,15 @@ const MAX_ALIAS_COUNT = 100;
 /**
  * A definition nests 3 levels (skills → item → field). yaml composes documents recursively, and a
  * few hundred kilobytes of `[[[[…` exhaust the stack; V8 can then abort the whole process (seen on
- * Node 20: "RegExpCompiler Allocation failed"), so depth is checked on the flat token stream first.
+ * Node 20: "RegExpCompiler Allocation failed"), so depth is checked while the tokens are read.
  */
 const MAX_DEPTH = 64;
+/**
+ * The largest valid definition is a few hundred YAML tokens (10 skills, 20 questions). Within the
+ * 1 MiB limit, `skills: [a,a,a,…]` is 1.5 million of them, and their syntax tree alone took 8 s and
+ * 590 MB: reading stops at this many.
+ */
+const MAX_TOKENS = 100_000;
 
 export function parseYamlSource(file: string, bytes: Uint8Array): { source?: YamlSource; diagnostics: Diagnostic[] } {
   const fail = (message: string, line = 1, column = 1, hint?: string) => ({
@@ -43,12 +49,16 @@ export function parseYamlSource(file: string, bytes: Uint8Array): { source?: Yam
     return { line, column: col };
   };
   // What parseAllDocuments does, with the depth check between its two steps.
-  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
-  const deep = offsetBeyondDepth(tokens, MAX_DEPTH);
-  if (deep !== undefined) {
-    const at = pos(deep);
+  const parsed = parseTokens(text, lineCounter, MAX_DEPTH, MAX_TOKENS);
+  if ('deepAt' in parsed) {
+    const at = pos(parsed.deepAt);
     return fail(`is nested more than ${MAX_DEPTH} levels deep`, at.line, at.column, 'an interview definition nests 3 levels at most');
   }
+  if ('largeAt' in parsed) {
+    const at = pos(parsed.largeAt);
+    return fail(`has more than ${MAX_TOKENS} YAML tokens`, at.line, at.column, 'an interview definition has a few hundred: check that this is the right file');
+  }
+  const { tokens } = parsed;
   let docs: Document.Parsed[];
   try {
     docs = Array.from(new Composer({ uniqueKeys: true }).compose(tokens)) as Document.Parsed[];
@@ -91,7 +101,12 @@ export function parseYamlSource(file: string, bytes: Uint8Array): { source?: Yam
   } catch (error) {
     if (error instanceof RangeError) return fail('is nested too deeply to read');
     const message = error instanceof Error ? error.message : String(error);
-    if (/alias/i.test(message)) return fail(`expands aliases too many times (limit ${MAX_ALIAS_COUNT}): refused as an alias bomb`);
+    if (/alias/i.test(message)) {
+      let first = 0;
+      visit(doc, { Alias: (_, node) => ((first = node.range?.[0] ?? 0), visit.BREAK) });
+      const at = pos(first);
+      return fail(`expands aliases too many times (limit ${MAX_ALIAS_COUNT}): refused as an alias bomb`, at.line, at.column);
+    }
     return fail(`could not be read: ${message}`);
   }
 
@@ -124,24 +139,25 @@ export function parseYamlSource(file: string, bytes: Uint8Array): { source?: Yam
 }
 
 /**
- * Where the first collection (in file order) nested deeper than `limit` starts. Iterative, with
- * children pushed in reverse so they pop in file order: any depth is safe to measure.
+ * The CST of `text`, or where the first collection (in file order) nested deeper than `limit`
+ * starts, or where the `maxTokens`th token is. The parser is fed one token at a time and its stack of open nodes (one per level) is
+ * watched, so a file is refused as soon as it goes too deep: building the whole CST of 500,000
+ * nested `[` before measuring it took over 600 MB and 8 s.
  */
-function offsetBeyondDepth(tokens: readonly CST.Token[], limit: number): number | undefined {
-  const stack: [CST.Token | undefined, number][] = tokens.map((t): [CST.Token, number] => [t, 0]).reverse();
-  while (stack.length > 0) {
-    const [token, depth] = stack.pop()!;
-    if (token === undefined) continue;
-    if (token.type === 'document') stack.push([token.value, depth]);
-    else if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
-      if (depth >= limit) return token.offset;
-      for (const item of [...token.items].reverse()) {
-        stack.push([item.value, depth + 1]);
-        if ('key' in item) stack.push([item.key ?? undefined, depth + 1]);
-      }
-    }
+function parseTokens(text: string, lineCounter: LineCounter, limit: number, maxTokens: number): { tokens: CST.Token[] } | { deepAt: number } | { largeAt: number } {
+  const parser = new Parser(lineCounter.addNewLine);
+  lineCounter.addNewLine(0);
+  const tokens: CST.Token[] = [];
+  let count = 0;
+  for (const lexeme of new Lexer().lex(text)) {
+    if (++count > maxTokens) return { largeAt: parser.offset };
+    for (const token of parser.next(lexeme)) tokens.push(token);
+    if (parser.stack.length <= limit) continue;
+    const open = parser.stack.filter((t) => t.type === 'block-map' || t.type === 'block-seq' || t.type === 'flow-collection');
+    if (open.length > limit) return { deepAt: open[limit]!.offset };
   }
-  return undefined;
+  for (const token of parser.end()) tokens.push(token);
+  return { tokens };
 }
 
 /** The path of the mapping key that starts at `offset`, if there is one. */

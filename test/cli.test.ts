@@ -51,7 +51,7 @@ function appliedState(root: string): void {
     interviews: Object.fromEntries(
       definitions.map((d) => [
         d.key,
-        { id: d.id ?? `id-${d.key}`, spec: d.body, sourceHash: d.sourceHash, sources: d.sources, appliedAt: '2024-05-01T12:00:00.000Z' },
+        { id: d.id ?? `id-${d.key.replaceAll('/', '-')}`, spec: d.body, sourceHash: d.sourceHash, sources: d.sources, appliedAt: '2024-05-01T12:00:00.000Z' },
       ]),
     ),
   };
@@ -307,7 +307,7 @@ describe('usage', () => {
     expect(await runCli(['plan', '--format', 'yaml'], root)).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'Error: --format must be text or json, not "yaml"\n  run `micro1 plan --help` for usage\n',
+      stderr: 'Error: --format must be text, json or markdown, not "yaml"\n  run `micro1 plan --help` for usage\n',
     });
     expect(await runCli(['plan', 'extra'], root)).toEqual({
       code: 1,

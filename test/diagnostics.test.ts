@@ -125,7 +125,7 @@ describe('YAML files', () => {
     for (let i = 1; i <= 9; i++) lines.push(`a${i}: &a${i} [${Array.from({ length: 10 }, () => `*a${i - 1}`).join(', ')}]`);
     lines.push('interview_name: A', '');
     expect(load({ 'a.yaml': lines.join('\n') }).diagnostics).toEqual([
-      error('a.yaml', 1, 1, '', 'expands aliases too many times (limit 100): refused as an alias bomb'),
+      error('a.yaml', 2, 10, '', 'expands aliases too many times (limit 100): refused as an alias bomb'),
     ]);
   });
 

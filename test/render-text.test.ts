@@ -102,6 +102,9 @@ describe('renderPlanText without colour', () => {
     });
     expect(renderPlanText(plan([after], stateOf({ a: appliedEntry(before, 'id-a') }), ALL), { color: false })).toBe(
       [
+        'Fragments changed since the last apply:',
+        '  interviews/_shared/eng.yaml  1 interview changes only because of it',
+        '',
         'micro1 will perform the following actions:',
         '',
         '  ~ a  (update, id id-a)  interviews/a.yaml',

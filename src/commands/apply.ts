@@ -8,9 +8,10 @@ import { acquireLock, type LockInfo } from '../lock.js';
 import { plan as makePlan, hasChanges, type Change, type Plan } from '../planner.js';
 import { hasErrors, loadProject, type Project, type ProjectOptions } from '../project.js';
 import type { JsonChange } from '../render-json.js';
-import { readSavedPlan, type SavedPlan } from '../saved-plan.js';
+import { readSavedPlan, savedPlanMismatch, type SavedPlan } from '../saved-plan.js';
 import { checkDeleteSafety } from '../safety.js';
 import { StateStore } from '../state-store.js';
+import type { State } from '../state.js';
 
 export interface ApplyCommandOptions extends ProjectOptions {
   /** A plan saved by `plan --out`: applied exactly, refused if stale. */
@@ -38,7 +39,7 @@ export type ApplyOutcome =
   | { kind: 'invalid'; project: Project }
   | { kind: 'no-changes'; plan: Plan }
   | { kind: 'declined'; plan: Plan }
-  | { kind: 'applied'; plan: Plan; result: ApplyResult; statePath: string };
+  | { kind: 'applied'; plan: Plan; result: ApplyResult; statePath: string; projectRoot: string };
 
 /**
  * check key and URL → lock → state (journal folded) → plan or saved plan → safety → confirm →
@@ -70,7 +71,7 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
     const plan =
       saved === undefined
         ? makePlan(project.definitions, store.state, { prune, targets: options.targets, excludes: options.excludes })
-        : planFromSaved(saved, project, store.state.lineage, store.state.serial, options.planFile!);
+        : planFromSaved(saved, project, store.state, options.planFile!);
     if (!hasChanges(plan)) return { kind: 'no-changes', plan };
     checkDeleteSafety(plan, store.state, config.safety, options.force);
     const ask = saved === undefined && !options.autoApprove;
@@ -84,7 +85,7 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
       stop: options.stop,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
-    return { kind: 'applied', plan, result, statePath: display(config.stateFile) };
+    return { kind: 'applied', plan, result, statePath: display(config.stateFile), projectRoot: config.projectRoot };
   } finally {
     store?.flush();
     lock.release();
@@ -92,7 +93,8 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
 }
 
 /** A saved plan, if it still describes the world: same state serial, same files. */
-function planFromSaved(saved: SavedPlan, project: Project, lineage: string, serial: number, file: string): Plan {
+function planFromSaved(saved: SavedPlan, project: Project, state: State, file: string): Plan {
+  const { lineage, serial } = state;
   const stale = (why: string) =>
     new Micro1Error('PLAN_STALE', `The saved plan ${file} is stale: ${why}`, { hint: `run \`micro1 plan --out ${file}\` again and review it` });
   if (saved.state.lineage !== lineage || saved.state.serial !== serial) {
@@ -106,6 +108,12 @@ function planFromSaved(saved: SavedPlan, project: Project, lineage: string, seri
   }
   const added = project.definitions.find((d) => !(d.key in saved.inputs.sources));
   if (added !== undefined) throw stale(`${added.file} was added since`);
+  const mismatch = savedPlanMismatch(saved, project.definitions, state);
+  if (mismatch !== undefined) {
+    throw new Micro1Error('PLAN_TAMPERED', `The saved plan ${file} was edited after it was written: ${mismatch}`, {
+      hint: 'a saved plan is applied exactly as planned; run `micro1 plan --out FILE` again instead of editing it',
+    });
+  }
   return { lineage, serial, changes: saved.changes.map(changeFromJson), warnings: saved.warnings };
 }
 

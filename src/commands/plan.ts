@@ -1,6 +1,10 @@
 import path from 'node:path';
+import { systemClock, type Clock } from '../clock.js';
+import { detectDrift, refreshedState, type Drift } from '../drift.js';
 import { plan as makePlan, type Plan } from '../planner.js';
 import { hasErrors, loadProject, type Project, type ProjectOptions } from '../project.js';
+import { connect, readLiveList } from '../read-live.js';
+import { deleteSafetyWarnings } from '../safety.js';
 import { writeSavedPlan } from '../saved-plan.js';
 
 export interface PlanCommandOptions extends ProjectOptions {
@@ -10,20 +14,33 @@ export interface PlanCommandOptions extends ProjectOptions {
   prune?: boolean;
   /** `--out FILE`: also save the plan for `micro1 apply FILE`. */
   out?: string;
+  /** `--refresh`: read GET /interviews first (needs the API key), report drift and plan from what micro1 has. */
+  refresh?: boolean;
+  clock?: Clock;
 }
 
 export type PlanOutcome =
   | { kind: 'invalid'; project: Project }
-  | { kind: 'planned'; project: Project; plan: Plan; savedTo?: string };
+  | { kind: 'planned'; project: Project; plan: Plan; savedTo?: string; drift?: Drift; liveWarnings?: string[] };
 
-/** load config → load definitions and state → plan → (save). Invalid definitions stop before planning. */
+/**
+ * load config → load definitions and state → (--refresh: live list → drift → refreshed state) →
+ * plan → delete-safety warnings → (save). Invalid definitions stop before planning.
+ */
 export async function planCommand(options: PlanCommandOptions): Promise<PlanOutcome> {
   const project = await loadProject(options);
   if (hasErrors(project.diagnostics)) return { kind: 'invalid', project };
   const prune = options.prune ?? project.config.prune;
-  const plan = makePlan(project.definitions, project.state, { prune, targets: options.targets, excludes: options.excludes });
-  if (options.out === undefined) return { kind: 'planned', project, plan };
+  // --refresh: drift is found by a pure function; this is the only I/O, and nothing is written to state.
+  const live = options.refresh ? await readLiveList(connect(project.config, options.env, { clock: options.clock ?? systemClock })) : undefined;
+  const drift = live === undefined ? undefined : detectDrift(project.state, live.items, options);
+  const state = drift === undefined ? project.state : refreshedState(project.state, drift);
+  const refreshed = live === undefined || drift === undefined ? {} : { drift, liveWarnings: live.warnings };
+  const planned = makePlan(project.definitions, state, { prune, targets: options.targets, excludes: options.excludes });
+  // Deletes that apply would refuse without --force: said now, so the reviewer sees it before the merge.
+  const plan = { ...planned, warnings: [...deleteSafetyWarnings(planned, state, project.config.safety), ...planned.warnings] };
+  if (options.out === undefined) return { kind: 'planned', project, plan, ...refreshed };
   const out = path.resolve(options.cwd, options.out);
   writeSavedPlan(out, plan, project.definitions, { prune, targets: options.targets, excludes: options.excludes });
-  return { kind: 'planned', project, plan, savedTo: out };
+  return { kind: 'planned', project, plan, savedTo: out, ...refreshed };
 }

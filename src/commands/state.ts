@@ -1,0 +1,88 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig, type ResolvedConfig } from '../config.js';
+import { Micro1Error } from '../errors.js';
+import { acquireLock, takeoverNotice } from '../lock.js';
+import type { ProjectOptions } from '../project.js';
+import type { State, StateEntry } from '../state.js';
+import { moveInState, removeFromState, unknownKey, type EditResult } from '../state-edits.js';
+import { loadState, StateStore } from '../state-store.js';
+
+export interface StateCommandOptions extends ProjectOptions {
+  notice(message: string): void;
+}
+
+/** What the state holds; read without the lock, like plan (a journal left by a crashed apply included). */
+export async function stateListCommand(options: ProjectOptions): Promise<{ state: State; statePath: string }> {
+  const { config, state } = await read(options);
+  return { state, statePath: display(config, config.stateFile) };
+}
+
+export async function stateShowCommand(options: ProjectOptions & { key: string }): Promise<{ key: string; entry: StateEntry; file: string | undefined }> {
+  const { config, state } = await read(options);
+  const entry = state.interviews[options.key];
+  if (entry === undefined) {
+    const problem = state.pending.some((p) => p.key === options.key)
+      ? { message: `${options.key} is only an unconfirmed create in the state`, hint: '`micro1 apply` looks it up on micro1 and records it' }
+      : unknownKey(state, options.key);
+    throw new Micro1Error('STATE_NO_KEY', problem.message, hintOf(problem));
+  }
+  return { key: options.key, entry, file: definitionFile(config, options.key) };
+}
+
+/** lock → state (journal folded) → drop the keys (pure) → one atomic write → unlock. Sends nothing. */
+export async function stateRmCommand(options: StateCommandOptions & { keys: string[] }) {
+  return edit(options, `state rm ${options.keys.join(' ')}`, (state) => removeFromState(state, options.keys), (config, removed) => ({
+    removed: removed.map((r) => ({ ...r, file: definitionFile(config, r.key) })),
+  }));
+}
+
+/** lock → state (journal folded) → rename the key (pure) → one atomic write → unlock. Sends nothing. */
+export async function stateMvCommand(options: StateCommandOptions & { from: string; to: string }) {
+  return edit(options, `state mv ${options.from} ${options.to}`, (state) => moveInState(state, options.from, options.to), (config, entry) => ({
+    id: entry.id,
+    from: options.from,
+    to: options.to,
+    oldFile: definitionFile(config, options.from),
+    newFile: definitionFile(config, options.to),
+    expectedFile: display(config, path.join(config.interviewsDir, `${options.to}.yaml`)),
+  }));
+}
+
+async function edit<T, R>(options: StateCommandOptions, operation: string, change: (state: State) => EditResult<T>, report: (config: ResolvedConfig, value: T) => R): Promise<R & { statePath: string; serial: number }> {
+  const config = await loadConfig(options);
+  mkdirSync(path.dirname(config.stateFile), { recursive: true });
+  const lock = acquireLock(`${config.stateFile}.lock`, operation, display(config, `${config.stateFile}.lock`));
+  if (lock.tookOverFrom) options.notice(takeoverNotice(lock.tookOverFrom));
+  try {
+    const { store } = StateStore.open(config.stateFile, display(config, config.stateFile));
+    const result = change(store.state);
+    if (!result.ok) throw new Micro1Error('STATE_EDIT', result.problem.message, hintOf(result.problem));
+    store.replace(result.state);
+    return { ...report(config, result.value), statePath: display(config, config.stateFile), serial: store.state.serial };
+  } finally {
+    lock.release();
+  }
+}
+
+async function read(options: ProjectOptions): Promise<{ config: ResolvedConfig; state: State }> {
+  const config = await loadConfig(options);
+  return { config, state: loadState(config.stateFile, display(config, config.stateFile)).state };
+}
+
+/** The key's definition file if it exists, project-relative. */
+function definitionFile(config: ResolvedConfig, key: string): string | undefined {
+  for (const ext of ['.yaml', '.yml']) {
+    const absolute = path.join(config.interviewsDir, `${key}${ext}`);
+    if (existsSync(absolute)) return display(config, absolute);
+  }
+  return undefined;
+}
+
+function display(config: ResolvedConfig, absolute: string): string {
+  return path.relative(config.projectRoot, absolute).split(path.sep).join('/');
+}
+
+function hintOf(problem: { hint?: string }): { hint?: string } {
+  return problem.hint === undefined ? {} : { hint: problem.hint };
+}

@@ -1,0 +1,87 @@
+import { BODY_FIELDS } from './canonical.js';
+import { plural } from './diagnostics.js';
+import { formatValue } from './field-diff.js';
+import type { State, StateEntry } from './state.js';
+
+/** `state list`: one line per managed interview (key, id, when applied), then unconfirmed creates. */
+export function renderStateList(state: State, statePath: string): string {
+  const keys = Object.keys(state.interviews).sort();
+  const lines: string[] = [];
+  const width = Math.max(0, ...keys.map((k) => k.length));
+  const idWidth = Math.max(0, ...keys.map((k) => state.interviews[k]!.id.length));
+  for (const key of keys) {
+    const entry = state.interviews[key]!;
+    lines.push(`${key.padEnd(width)}  ${entry.id.padEnd(idWidth)}  applied ${entry.appliedAt}`);
+  }
+  if (state.pending.length > 0) {
+    lines.push(`Unconfirmed creates (the next apply looks them up on micro1 by name):`);
+    for (const p of state.pending) lines.push(`  ${p.key}  ${JSON.stringify(p.interview_name)}  sent ${p.startedAt}`);
+  }
+  const serial = state.lineage === '' ? 'never written' : `serial ${state.serial}`;
+  lines.push(`${plural(keys.length, 'interview')} in ${statePath} (${serial}).`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function stateListToJson(state: State): unknown {
+  return {
+    lineage: state.lineage,
+    serial: state.serial,
+    interviews: Object.keys(state.interviews)
+      .sort()
+      .map((key) => ({ key, id: state.interviews[key]!.id, applied_at: state.interviews[key]!.appliedAt })),
+    pending: state.pending.map((p) => ({ key: p.key, interview_name: p.interview_name, started_at: p.startedAt })),
+  };
+}
+
+/** `state show KEY`: the entry, its sources and the body last sent, field by field. */
+export function renderStateEntry(key: string, entry: StateEntry, file: string | undefined): string {
+  const sources = Object.keys(entry.sources ?? {});
+  const lines = [
+    key,
+    `  id:          ${entry.id}`,
+    `  file:        ${file ?? '(none: no file has this key now)'}`,
+    ...(sources.length > 0 ? [`  sources:     ${sources.join(', ')}`] : []),
+    `  applied at:  ${entry.appliedAt}`,
+    `  source hash: ${entry.sourceHash || '(none)'}`,
+    '  last applied body:',
+  ];
+  const spec = entry.spec as unknown as Record<string, unknown>;
+  const fields = [...BODY_FIELDS.filter((f) => f in spec), ...Object.keys(spec).filter((f) => !(BODY_FIELDS as readonly string[]).includes(f))];
+  for (const field of fields) lines.push(`    ${field}: ${formatValue(inItemOrder(field, spec[field]))}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderStateRm(removed: { key: string; id: string | undefined; file: string | undefined }[], statePath: string): string {
+  const lines: string[] = [];
+  for (const r of removed) {
+    lines.push(r.id === undefined ? `Removed the unconfirmed create of ${r.key} from ${statePath}.` : `Removed ${r.key} (id ${r.id}) from ${statePath}; it stays on micro1, no longer managed.`);
+    if (r.file !== undefined && r.id !== undefined) {
+      lines.push(`  ${r.file} still exists: the next plan creates a second interview from it; pin \`id: ${r.id}\` in it to manage this one again, or delete the file.`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderStateMv(moved: { id: string; from: string; to: string; oldFile: string | undefined; newFile: string | undefined; expectedFile: string }, statePath: string): string {
+  const lines = [`Moved ${moved.from} to ${moved.to} (id ${moved.id}) in ${statePath}.`];
+  if (moved.newFile === undefined) lines.push(`  No file ${moved.expectedFile} yet: rename the definition file too, or the next plan sees it as gone.`);
+  if (moved.oldFile !== undefined) lines.push(`  ${moved.oldFile} still exists: the next plan creates it as a new interview.`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The state file sorts keys; list items read better in the request body's order (name before description). */
+function inItemOrder(field: string, value: unknown): unknown {
+  const order = ITEM_KEYS[field];
+  if (order === undefined || !Array.isArray(value)) return value;
+  return value.map((item: unknown) => {
+    if (typeof item !== 'object' || item === null) return item;
+    const record = item as Record<string, unknown>;
+    const keys = [...order.filter((k) => k in record), ...Object.keys(record).filter((k) => !order.includes(k))];
+    return Object.fromEntries(keys.map((k) => [k, record[k]]));
+  });
+}
+
+const ITEM_KEYS: Readonly<Record<string, readonly string[]>> = {
+  skills: ['name', 'description'],
+  custom_question_list: ['question', 'time', 'type'],
+};
