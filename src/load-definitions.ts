@@ -1,12 +1,16 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import fg from 'fast-glob';
 import type { z } from 'zod';
 import { canonicalBody, type BodyField, type CanonicalBody } from './canonical.js';
 import { formatPath, type Diagnostic } from './diagnostics.js';
 import { definitionSchema, fragmentSchema, KNOWN_KEYS, type DefinitionInput } from './interview-schema.js';
+import type { State } from './state.js';
 import { didYouMean } from './suggest.js';
+import { PACKAGE_ROOT } from './version.js';
 import { MAX_FILE_BYTES, parseYamlSource, type YamlSource } from './yaml-file.js';
 
 /** One interview as the files describe it, ready for the planner. */
@@ -38,7 +42,33 @@ export interface LoadOptions {
   projectRoot: string;
   /** Absolute interviews root. */
   interviewsRoot: string;
+  /**
+   * The last-applied state. A file whose bytes, and every fragment's, hash to what the state
+   * recorded is not parsed again: its body is the one last applied. The hash covers
+   * DEFINITION_FORMAT, so a change in what files mean can never be hidden by this shortcut.
+   */
+  previous?: State;
 }
+
+/** An interview file found under the root. */
+interface InterviewFile {
+  key: string;
+  /** Absolute path. */
+  absolute: string;
+  /** A link or not a regular file: checked in full before it is read. */
+  verify: boolean;
+}
+
+/** What parsing a set of interview files gave: the unit of work of a thread. */
+export interface ParsedChunk {
+  definitions: Definition[];
+  diagnostics: Diagnostic[];
+  /** Where each pinned `id` is, by key, for the cross-file checks. */
+  idAt: Record<string, { line: number; column: number }>;
+}
+
+/** Below this many files to parse, a second thread costs more to start than it saves. */
+const PARALLEL_FROM = 400;
 
 /**
  * Bumped whenever the meaning of a file changes (schema, defaults, canonical form), so that
@@ -58,25 +88,163 @@ const FIELD_KEYS: Record<string, readonly string[]> = {
  * would read files from outside the root. They are returned so the loader can refuse them; linked
  * files are kept, and checked one by one when read.
  */
-export function discoverFiles(interviewsRoot: string): { interviews: string[]; fragments: string[]; linkedFolders: string[] } {
+export function discoverFiles(interviewsRoot: string): { interviews: string[]; fragments: string[]; linkedFolders: string[]; unusual: Set<string> } {
   const entries = fg.sync(['**'], { cwd: interviewsRoot, dot: false, onlyFiles: false, followSymbolicLinks: false, objectMode: true });
   const interviews: string[] = [];
   const fragments: string[] = [];
   const linkedFolders: string[] = [];
+  const unusual = new Set<string>();
   for (const { path: rel, dirent } of entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
     const fragment = rel.split('/').some((part) => part.startsWith('_'));
     if (dirent.isSymbolicLink() && isFolder(path.join(interviewsRoot, rel))) {
       if (!fragment) linkedFolders.push(rel);
     } else if (/\.ya?ml$/.test(rel) && !dirent.isDirectory()) {
       (fragment ? fragments : interviews).push(rel);
+      // Links and anything but a regular file (a FIFO would block a read) get the full check.
+      if (!dirent.isFile()) unusual.add(rel);
     }
   }
-  return { interviews, fragments, linkedFolders };
+  return { interviews, fragments, linkedFolders, unusual };
 }
 
 export function loadDefinitions(options: LoadOptions): LoadResult {
-  const loader = new Loader(options);
-  return loader.run();
+  const work = prepare(options);
+  return finish(options, work, [parseInterviews(options, work.toParse)]);
+}
+
+/**
+ * loadDefinitions, with the parsing shared between this thread and worker threads when there
+ * are many files to parse (every file is new or changed). Results are identical.
+ */
+export async function loadDefinitionsInParallel(options: LoadOptions): Promise<LoadResult> {
+  const work = prepare(options);
+  const threads = Math.min(4, os.availableParallelism());
+  if (work.toParse.length < PARALLEL_FROM || threads < 2) return finish(options, work, [parseInterviews(options, work.toParse)]);
+  const size = Math.ceil(work.toParse.length / threads);
+  const chunks = Array.from({ length: threads }, (_, i) => work.toParse.slice(i * size, (i + 1) * size));
+  const { projectRoot, interviewsRoot } = options;
+  const others = chunks.slice(1).map((files) => inWorker({ projectRoot, interviewsRoot }, files));
+  const mine = parseInterviews(options, chunks[0]!);
+  return finish(options, work, [mine, ...(await Promise.all(others))]);
+}
+
+/** Parses and validates interview files (and the fragments they extend). Runs in any thread. */
+export function parseInterviews(options: LoadOptions, files: readonly InterviewFile[]): ParsedChunk {
+  return new Loader(options).parse(files);
+}
+
+interface Prepared {
+  toParse: InterviewFile[];
+  /** Unchanged since the last apply: taken from the state, not parsed. */
+  reused: Definition[];
+  diagnostics: Diagnostic[];
+}
+
+/** Finds the files, refuses key clashes and linked folders, and sets aside the unchanged ones. */
+function prepare(options: LoadOptions): Prepared {
+  const { interviewsRoot, projectRoot } = options;
+  const relative = (absolute: string) => path.relative(projectRoot, absolute).split(path.sep).join('/');
+  const diagnostics: Diagnostic[] = [];
+  const error = (file: string, message: string, hint: string) => diagnostics.push({ severity: 'error', file, line: 1, column: 1, path: '', message, hint });
+  const found = discoverFiles(interviewsRoot);
+  for (const rel of found.linkedFolders) {
+    error(relative(path.join(interviewsRoot, rel)), 'is a symbolic link to a folder, which micro1-sync does not follow', 'move or copy the folder into the interviews folder');
+  }
+  const toParse: InterviewFile[] = [];
+  const reused: Definition[] = [];
+  const byKey = new Map<string, string>();
+  const hashes = new Map<string, string | undefined>();
+  const hashOf = (file: string) => {
+    if (!hashes.has(file)) hashes.set(file, hashFile(path.join(projectRoot, file)));
+    return hashes.get(file);
+  };
+  for (const rel of found.interviews) {
+    const absolute = path.join(interviewsRoot, rel);
+    const file = relative(absolute);
+    const key = rel.replace(/\.ya?ml$/, '');
+    const clash = byKey.get(key);
+    if (clash !== undefined) {
+      error(file, `defines the same key "${key}" as ${clash}`, 'keep one of the two files');
+      continue;
+    }
+    byKey.set(key, file);
+    const entry = options.previous?.interviews[key];
+    const unchanged =
+      entry?.sources !== undefined &&
+      !found.unusual.has(rel) &&
+      entry.sources[file] !== undefined &&
+      Object.entries(entry.sources).every(([source, hash]) => hashOf(source) === hash) &&
+      combinedHash([file, ...Object.keys(entry.sources).filter((f) => f !== file)], entry.sources) === entry.sourceHash;
+    if (unchanged) {
+      const fragments = Object.keys(entry.sources!).filter((f) => f !== file);
+      reused.push({ key, file, body: entry.spec, explicit: [], fragments, sources: { ...entry.sources! }, sourceHash: entry.sourceHash });
+    } else {
+      toParse.push({ key, absolute, verify: found.unusual.has(rel) });
+    }
+  }
+  return { toParse, reused, diagnostics };
+}
+
+/** Cross-file checks on everything loaded, then one sorted result. */
+function finish(options: LoadOptions, work: Prepared, chunks: readonly ParsedChunk[]): LoadResult {
+  const diagnostics = [...work.diagnostics, ...chunks.flatMap((c) => c.diagnostics)];
+  const parsed = chunks.flatMap((c) => c.definitions);
+  const idAt = Object.assign({}, ...chunks.map((c) => c.idAt)) as ParsedChunk['idAt'];
+  const refused = checkPinnedIds(parsed, work.reused, options.previous, idAt, diagnostics);
+  const definitions = [...work.reused, ...parsed.filter((d) => !refused.has(d))].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { definitions, diagnostics: dedupe(diagnostics) };
+}
+
+/**
+ * One micro1 interview is managed by one file. Two files pinning one id are both errors; so is a
+ * file pinning the id that the state records for another file that still exists (unless that
+ * file now pins a different one), since both would then send to the same interview.
+ */
+function checkPinnedIds(
+  parsed: readonly Definition[],
+  reused: readonly Definition[],
+  previous: State | undefined,
+  idAt: ParsedChunk['idAt'],
+  diagnostics: Diagnostic[],
+): Set<Definition> {
+  const refused = new Set<Definition>();
+  const refuse = (d: Definition, message: string) => {
+    refused.add(d);
+    const at = idAt[d.key] ?? { line: 1, column: 1 };
+    diagnostics.push({ severity: 'error', file: d.file, ...at, path: 'id', message, hint: 'one micro1 interview can be managed by one file only' });
+  };
+  const byId = new Map<string, Definition[]>();
+  for (const d of parsed) if (d.id !== undefined) byId.set(d.id, [...(byId.get(d.id) ?? []), d]);
+  for (const [id, owners] of byId) {
+    if (owners.length < 2) continue;
+    for (const d of owners) refuse(d, `id "${id}" is also pinned by ${owners.filter((o) => o !== d).map((o) => o.file).join(', ')}`);
+  }
+  if (previous === undefined) return refused;
+  const present = new Map<string, Definition>([...reused, ...parsed].map((d) => [d.key, d]));
+  for (const [key, entry] of Object.entries(previous.interviews)) {
+    const holder = present.get(key);
+    if (holder === undefined || (holder.id !== undefined && holder.id !== entry.id)) continue;
+    for (const d of byId.get(entry.id) ?? []) {
+      if (d.key !== key && !refused.has(d)) refuse(d, `id "${entry.id}" is already managed by ${holder.file}`);
+    }
+  }
+  return refused;
+}
+
+function inWorker(options: LoadOptions, files: readonly InterviewFile[]): Promise<ParsedChunk> {
+  return new Promise((resolve, reject) => {
+    // The worker is tsc's output in dist/ whichever copy of this module runs (bundle, dist, tests).
+    const worker = new Worker(path.join(PACKAGE_ROOT, 'dist', 'parse-worker.js'), { workerData: { options, files } });
+    worker.once('message', (chunk: ParsedChunk) => resolve(chunk));
+    worker.once('error', reject);
+    worker.once('exit', (code) => code !== 0 && reject(new Error(`bug: the parse worker exited with code ${code}`)));
+  });
+}
+
+/** sha256 of a file's bytes, or undefined when it cannot be read (it is then parsed, and reported). */
+function hashFile(absolute: string): string | undefined {
+  const read = readBounded(absolute);
+  return 'bytes' in read ? sha256(read.bytes) : undefined;
 }
 
 interface FileProblem {
@@ -92,37 +260,26 @@ interface Layer {
 
 class Loader {
   private readonly diagnostics: Diagnostic[] = [];
-  private readonly files = new Map<string, { bytes?: Uint8Array; source?: YamlSource; hash?: string; problem?: FileProblem }>();
+  private readonly files = new Map<string, { bytes?: Uint8Array; source?: YamlSource; hash?: string; problem?: FileProblem; idAt?: { line: number; column: number } }>();
 
   constructor(private readonly options: LoadOptions) {}
 
-  run(): LoadResult {
-    const { interviewsRoot } = this.options;
+  parse(files: readonly InterviewFile[]): ParsedChunk {
     const definitions: Definition[] = [];
-    const byKey = new Map<string, string>();
-    const found = discoverFiles(interviewsRoot);
-    for (const rel of found.linkedFolders) {
-      const file = this.relative(path.join(interviewsRoot, rel));
-      this.error(file, 1, 1, '', 'is a symbolic link to a folder, which micro1-sync does not follow', 'move or copy the folder into the interviews folder');
+    const idAt: ParsedChunk['idAt'] = {};
+    for (const { key, absolute, verify } of files) {
+      const definition = this.loadInterview(key, absolute, verify);
+      if (definition === undefined) continue;
+      definitions.push(definition);
+      if (definition.id !== undefined) idAt[key] = this.files.get(absolute)!.idAt!;
+      // Only fragments are needed again; an interview's parsed document is let go at once.
+      this.files.set(absolute, { idAt: this.files.get(absolute)!.idAt! });
     }
-    for (const rel of found.interviews) {
-      const absolute = path.join(interviewsRoot, rel);
-      const file = this.relative(absolute);
-      const key = rel.replace(/\.ya?ml$/, '');
-      const clash = byKey.get(key);
-      if (clash !== undefined) {
-        this.error(file, 1, 1, '', `defines the same key "${key}" as ${clash}`, 'keep one of the two files');
-        continue;
-      }
-      byKey.set(key, file);
-      const definition = this.loadInterview(key, absolute);
-      if (definition !== undefined) definitions.push(definition);
-    }
-    return { definitions: this.checkDuplicateIds(definitions), diagnostics: dedupe(this.diagnostics) };
+    return { definitions, idAt, diagnostics: this.diagnostics };
   }
 
-  private loadInterview(key: string, absolute: string): Definition | undefined {
-    const own = this.read(absolute);
+  private loadInterview(key: string, absolute: string, verify: boolean): Definition | undefined {
+    const own = this.read(absolute, undefined, verify);
     if (own === undefined) return undefined;
     const layers = this.resolveExtends(own, absolute, [absolute]);
     if (layers === undefined) {
@@ -149,6 +306,7 @@ class Loader {
       return undefined;
     }
     const input: DefinitionInput = result.data;
+    if (input.id !== undefined) this.files.get(absolute)!.idAt = own.locate(['id']);
     const fragments = layers.map((l) => l.source.file);
     const sources: Record<string, string> = { [file]: this.hashOf(absolute) };
     for (const layer of layers) sources[layer.source.file] = this.hashOf(layer.absolute);
@@ -231,15 +389,18 @@ class Loader {
     return ok ? layers : undefined;
   }
 
+  /** `verify: false` is for a regular file just listed under the root, which needs no lstat. */
   private read(
     absolute: string,
     reference?: { from: YamlSource; at: { line: number; column: number }; field: string; entry: string },
+    verify = true,
   ): YamlSource | undefined {
     let entry = this.files.get(absolute);
     if (entry === undefined) {
       entry = {};
       this.files.set(absolute, entry);
-      entry.problem = this.checkFile(absolute, reference !== undefined);
+      const problem = verify ? this.checkFile(absolute, reference !== undefined) : undefined;
+      if (problem !== undefined) entry.problem = problem;
     } else if (entry.problem === undefined) {
       return entry.source;
     }
@@ -255,7 +416,12 @@ class Loader {
       }
       return undefined;
     }
-    entry.bytes = readFileSync(absolute);
+    const read = readBounded(absolute);
+    if ('problem' in read) {
+      this.error(file, 1, 1, '', read.problem.message, read.problem.hint);
+      return undefined;
+    }
+    entry.bytes = read.bytes;
     const parsed = parseYamlSource(file, entry.bytes);
     this.diagnostics.push(...parsed.diagnostics);
     if (parsed.source !== undefined) entry.source = parsed.source;
@@ -289,13 +455,7 @@ class Loader {
     if (!info.isFile()) return { message: 'is not a regular file' };
     // Only .yaml/.yml files are fragments: `micro1 fmt` and the editor schema see no other.
     if (isFragment && !/\.ya?ml$/.test(absolute)) return { message: 'is not a .yaml or .yml file', hint: 'fragments are YAML files, like interviews' };
-    if (info.size > MAX_FILE_BYTES) {
-      return {
-        // In bytes: "1.0 MiB; at most 1 MiB" would not say why a file just past the limit is refused.
-        message: `is ${info.size} bytes; a definition may be at most ${MAX_FILE_BYTES} bytes (1 MiB)`,
-        hint: 'an interview definition is a few kilobytes: check that this is the right file',
-      };
-    }
+    if (info.size > MAX_FILE_BYTES) return tooLarge(info.size);
     return undefined;
   }
 
@@ -341,24 +501,6 @@ class Loader {
     }
   }
 
-  /** Two files pinning one id would fight over one interview: both are errors and neither is planned. */
-  private checkDuplicateIds(definitions: Definition[]): Definition[] {
-    const byId = new Map<string, Definition[]>();
-    for (const d of definitions) if (d.id !== undefined) byId.set(d.id, [...(byId.get(d.id) ?? []), d]);
-    const clashing = new Set<Definition>();
-    for (const [id, owners] of byId) {
-      if (owners.length < 2) continue;
-      for (const d of owners) {
-        clashing.add(d);
-        const source = this.files.get(path.join(this.options.projectRoot, d.file))?.source;
-        const at = source?.locate(['id']) ?? { line: 1, column: 1 };
-        const others = owners.filter((o) => o !== d).map((o) => o.file).join(', ');
-        this.error(d.file, at.line, at.column, 'id', `id "${id}" is also pinned by ${others}`, 'one micro1 interview can be managed by one file only');
-      }
-    }
-    return definitions.filter((d) => !clashing.has(d));
-  }
-
   private error(file: string, line: number, column: number, fieldPath: string, message: string, hint?: string): void {
     this.diagnostics.push({ severity: 'error', file, line, column, path: fieldPath, message, ...(hint ? { hint } : {}) });
   }
@@ -372,11 +514,50 @@ export function sha256(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** The source hash: the definition format, then each source's path and content hash, in merge order. */
+/**
+ * The source hash: the definition format, the file's path and content hash, then each fragment's
+ * in path order (the file itself fixes the merge order, so the set is what matters; sorting lets
+ * the state, whose keys are sorted, reproduce it).
+ */
 export function combinedHash(files: readonly string[], sources: Record<string, string>): string {
+  const [own, ...fragments] = files;
   const hash = createHash('sha256').update(DEFINITION_FORMAT);
-  for (const file of files) hash.update(`\0${file}\0${sources[file] ?? ''}`);
+  for (const file of [own ?? '', ...[...fragments].sort()]) hash.update(`\0${file}\0${sources[file] ?? ''}`);
   return `sha256:${hash.digest('hex')}`;
+}
+
+function tooLarge(size: number): FileProblem {
+  return {
+    // In bytes: "1.0 MiB; at most 1 MiB" would not say why a file just past the limit is refused.
+    message: `is ${size} bytes; a definition may be at most ${MAX_FILE_BYTES} bytes (1 MiB)`,
+    hint: 'an interview definition is a few kilobytes: check that this is the right file',
+  };
+}
+
+/** One open, one fstat, one read: the size limit is checked before a byte is read. */
+function readBounded(absolute: string): { bytes: Uint8Array } | { problem: FileProblem } {
+  let fd: number;
+  try {
+    fd = openSync(absolute, 'r');
+  } catch (error) {
+    return { problem: { message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})` } };
+  }
+  try {
+    const info = fstatSync(fd);
+    if (info.isDirectory()) return { problem: { message: 'is a folder, not a file' } };
+    if (!info.isFile()) return { problem: { message: 'is not a regular file' } };
+    if (info.size > MAX_FILE_BYTES) return { problem: tooLarge(info.size) };
+    const bytes = Buffer.allocUnsafe(info.size);
+    let done = 0;
+    while (done < info.size) {
+      const n = readSync(fd, bytes, done, info.size - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return { bytes: bytes.subarray(0, done) };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Mappings merge key by key; anything else (lists included) replaces. Inputs are never mutated. */

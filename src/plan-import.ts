@@ -1,6 +1,7 @@
+import path from 'node:path';
 import { BODY_DEFAULTS, BODY_FIELDS, jsonEqual, type CanonicalBody } from './canonical.js';
 import { definitionYaml } from './canonical-yaml.js';
-import { ID_PATTERN } from './interview-schema.js';
+import { definitionSchema, ID_PATTERN } from './interview-schema.js';
 import { combinedHash, sha256, type Definition } from './load-definitions.js';
 import { fromListItem, listComparable } from './list-shape.js';
 import type { State, StateEntry } from './state.js';
@@ -46,7 +47,7 @@ export interface ImportInput {
   definitions: readonly Definition[];
   /** Key of every .yaml/.yml file under the interviews root, fragments included. */
   existingKeys: readonly string[];
-  /** Project-relative interviews folder ("interviews"), for file paths. */
+  /** Project-relative interviews folder ("interviews", or "." for the project root), for file paths. */
   interviewsFolder: string;
   force: boolean;
 }
@@ -119,7 +120,7 @@ export function planImport(input: ImportInput): ImportPlan {
     }
     const slug = freeSlug(slugOf(name) || `interview-${slugOf(id)}`, taken);
     taken.add(slug.toLowerCase());
-    imported.push(written(slug, `${input.interviewsFolder}/${slug}.yaml`, id, name, spec, codingRound, notes, false));
+    imported.push(written(slug, path.posix.join(input.interviewsFolder, `${slug}.yaml`), id, name, spec, codingRound, notes, false));
   }
   return { imported: imported.sort((a, b) => compare(a.key, b.key)), skipped, managed };
 }
@@ -141,7 +142,11 @@ export function slugOf(name: string): string {
 }
 
 function written(key: string, file: string, id: string, name: string, spec: CanonicalBody, codingRound: boolean, warnings: string[], overwrites: boolean): ImportedInterview {
-  const text = definitionYaml({ id, ...withoutDefaults(spec) }, codingRound ? CODING_DETAILS_COMMENT : undefined);
+  const fields = { id, ...withoutDefaults(spec) };
+  const text = definitionYaml(fields, codingRound ? CODING_DETAILS_COMMENT : undefined);
+  // A file written as micro1 reports it but outside the documented limits (a 5-minute question) is
+  // not a valid source of that body: no source hash, so nothing may take the file as already applied.
+  if (!definitionSchema.safeParse(fields).success) return { key, file, id, name, text, overwrites, entry: { id, spec, sourceHash: '' }, warnings };
   const sources = { [file]: sha256(text) };
   return { key, file, id, name, text, overwrites, entry: { id, spec, sourceHash: combinedHash([file], sources), sources }, warnings };
 }

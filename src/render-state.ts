@@ -51,13 +51,13 @@ export function renderStateEntry(key: string, entry: StateEntry, file: string | 
   return `${lines.join('\n')}\n`;
 }
 
-export function renderStateRm(removed: { key: string; id: string | undefined; file: string | undefined }[], statePath: string): string {
+export function renderStateRm(removed: { key: string; id: string | undefined; file: string | undefined; pins: string | undefined }[], statePath: string): string {
   const lines: string[] = [];
   for (const r of removed) {
     lines.push(r.id === undefined ? `Removed the unconfirmed create of ${r.key} from ${statePath}.` : `Removed ${r.key} (id ${r.id}) from ${statePath}; it stays on micro1, no longer managed.`);
-    if (r.file !== undefined && r.id !== undefined) {
-      lines.push(`  ${r.file} still exists: the next plan creates a second interview from it; pin \`id: ${r.id}\` in it to manage this one again, or delete the file.`);
-    }
+    if (r.file === undefined || r.id === undefined) continue;
+    if (r.pins === r.id) lines.push(`  ${r.file} still pins it: the next plan adopts it again; delete the file to stop managing it.`);
+    else lines.push(`  ${r.file} still exists: the next plan creates a second interview from it; pin \`id: ${r.id}\` in it to manage this one again, or delete the file.`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -153,7 +153,8 @@ export async function chaosWorld(options: { rate?: number } = {}): Promise<Chaos
     const sentBefore = box.requests.length;
     let journalWrites = 0;
     const watcher = watch(stateDir, (event, file) => {
-      if (armed?.at === 'fold' && file?.startsWith('.state.json.tmp-')) kill('fold');
+      // A temporary state file appearing, or the state file itself written to in place.
+      if (armed?.at === 'fold' && (file?.startsWith('.state.json.tmp-') || (file === 'state.json' && event === 'change'))) kill('fold');
       if (armed?.at === 'journal' && file === 'state.json.journal' && event === 'change' && ++journalWrites === armed.n) kill('journal');
     });
     return new Promise((resolve) => {

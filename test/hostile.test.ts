@@ -94,7 +94,7 @@ describe('hostile definition files', () => {
     // file built whole (600 MB each) would each blow these; the heap is capped at 96 MB besides.
     expect(run.ms).toBeLessThan(15_000);
     expect(run.maxRssMb).toBeLessThan(160);
-  });
+  }, 120_000);
 
   it('never read a file outside the interviews folder, through a linked folder or a linked file', async () => {
     const dir = hostileProject();

@@ -135,6 +135,13 @@ describe('micro1 import', () => {
     expect(await runCli(['fmt', '--check'], dir)).toEqual({ code: 0, stdout: '3 files already formatted.\n', stderr: '' });
   });
 
+  it('works when the interviews folder is the project root', async () => {
+    const box = await sandbox({ seed: [BACKEND_TWIN] });
+    const dir = project({}, { interviews: '.' });
+    expect((await runCli(['import'], dir, { env: env(box) })).stdout).toContain(`  + backend-engineer.yaml  id ${id(2)}  "Backend Engineer"\n`);
+    expect(await runCli(['plan', '--detailed-exitcode'], dir)).toEqual({ code: 0, stdout: 'No changes. 1 interview already matches micro1.\n', stderr: '' });
+  });
+
   it('pages through several pages until a short one, and imports every interview once', async () => {
     const seed = Array.from({ length: 205 }, (_, i) => ({ id: id(i + 1), body: { interview_name: `Role ${String(i + 1).padStart(3, '0')}` } }));
     const box = await sandbox({ seed });
@@ -361,6 +368,12 @@ describe('planImport', () => {
     });
     expect(plan.imported.map((i) => i.key)).toEqual(['a', 'a-2', 'interview-00000000-0000-4000-8000-000000000002', 'unicode-co-senior-lead']);
     expect(plan.imported.map((i) => i.id)).toEqual([id(1), id(4), id(2), id(3)]);
+  });
+
+  it('names files as the loader does, also when the interviews folder is the project root', () => {
+    expect(planImport({ ...input, interviewsFolder: '.', live: [listItem(1)] }).imported.map((i) => [i.key, i.file, Object.keys(i.entry.sources ?? {})])).toEqual([
+      ['interview-1', 'interview-1.yaml', ['interview-1.yaml']],
+    ]);
   });
 
   it('avoids keys that state holds even when their file is gone, and the keys of unconfirmed creates', () => {

@@ -3,12 +3,12 @@ import { channel } from 'node:diagnostics_channel';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { COMMANDS } from '../src/cli.js';
 import { isLoopback } from '../src/client.js';
-import { startSandbox, type Fault, type Sandbox } from '../src/sandbox.js';
+import { startSandbox, type Fault, type Sandbox, type SeedInterview } from '../src/sandbox.js';
 import { runBin } from './chaos-harness.js';
 import { fixture, runCli } from './helpers.js';
 
@@ -34,18 +34,22 @@ interface World {
   box?: Sandbox;
   /** Where the key was seen while a command ran (lock, journal, any file), as `file: excerpt`. */
   leaks: string[];
+  /** Every file that existed while a request was in flight. */
+  seen: Set<string>;
 }
 
-type Setup = (world: World) => Promise<void> | void;
-
 interface Scenario {
+  /** How the sandbox answers once the scenario is set up. */
   fault?: (r: { method: string }) => Fault | undefined;
-  setup?: Setup;
+  /** Files and state to start from, made once per scenario (with a well-behaved sandbox) and copied for each run. */
+  setup?: (world: World) => Promise<void> | void;
+  /** Environment for every run (a variable set to undefined is removed). */
+  env?: () => Promise<NodeJS.ProcessEnv> | NodeJS.ProcessEnv;
   /** Files the user put the key in themselves: not searched, but nothing may echo them. */
   planted?: string[];
 }
 
-/** Every way a run can go that the issue names, each set up from scratch. */
+/** Every way a run can go that the issue names. */
 const SCENARIOS: Record<string, Scenario> = {
   'first apply': {},
   'already applied': { setup: (w) => applyOnce(w) },
@@ -67,23 +71,18 @@ const SCENARIOS: Record<string, Scenario> = {
       writeFileSync(path.join(w.dir, '.micro1/state.json.lock'), JSON.stringify(lock));
     },
   },
-  '401': { fault: () => ({ kind: 'status', status: 401, body: { status: false, message: `Invalid API key ${KEY}` } }) },
-  'server echoes the key': { fault: echo },
+  '401': { setup: (w) => applyOnce(w), fault: () => ({ kind: 'status', status: 401, body: { status: false, message: `Invalid API key ${KEY}` } }) },
+  'server echoes the key': { setup: (w) => applyOnce(w), fault: echo },
   'server echoes a key named by api.apiKeyEnv': {
     fault: echo,
     setup: (w) => {
       const config = JSON.parse(PROJECT['micro1.config.json']) as Record<string, unknown>;
       writeFileSync(path.join(w.dir, 'micro1.config.json'), JSON.stringify({ ...config, api: { apiKeyEnv: 'MICRO1_CREDENTIAL', timeoutMs: 2000 } }));
-      w.env = { ...w.env, MICRO1_CREDENTIAL: KEY };
-      delete w.env.MICRO1_API_KEY;
     },
+    env: () => ({ MICRO1_CREDENTIAL: KEY, MICRO1_API_KEY: undefined }),
   },
-  'network failure': {
-    setup: async (w) => {
-      w.env = { ...w.env, MICRO1_API_URL: `http://127.0.0.1:${await closedPort()}` };
-    },
-  },
-  'key put in MICRO1_API_URL by mistake': { setup: (w) => void (w.env = { ...w.env, MICRO1_API_URL: KEY }) },
+  'network failure': { setup: (w) => applyOnce(w), env: async () => ({ MICRO1_API_URL: `http://127.0.0.1:${await closedPort()}` }) },
+  'key put in MICRO1_API_URL by mistake': { env: () => ({ MICRO1_API_URL: KEY }) },
   'saved plan edited by hand': {
     setup: async (w) => {
       await applyOnce(w);
@@ -98,7 +97,7 @@ const SCENARIOS: Record<string, Scenario> = {
 /** Positionals tried on commands that take them: a saved plan, a key, and the shapes of `state` subcommands. */
 const POSITIONALS = [['saved-plan.json'], ['sales/ae'], ['list'], ['show', 'sales/ae'], ['rm', 'sales/ae'], ['mv', 'sales/ae', 'sales/moved']];
 /** Values for string flags whose meaning is known; other string flags are left out. */
-const STRING_VALUES: Record<string, string[]> = { out: ['out-plan.json'], format: ['json', 'markdown'], target: ['sales/*'] };
+const STRING_VALUES: Record<string, string[]> = { out: ['out-plan.json'], format: ['json', 'markdown'], target: ['sales/*'], keyword: ['Engineer'] };
 
 /** Each command, bare and with each of its flags (and its positionals), as argv lists. */
 function variants(): string[][] {
@@ -120,13 +119,18 @@ describe('the API key never leaks', () => {
   it('lists the commands it covers', () => {
     // A guard against an empty table: the loop below would then prove nothing.
     expect(Object.keys(COMMANDS)).toEqual(expect.arrayContaining(['plan', 'apply', 'validate', 'schema', 'sandbox']));
+    const runs = variants();
+    const perCommand = Object.fromEntries(Object.keys(COMMANDS).map((name) => [name, runs.filter((argv) => argv[0] === name).length]));
+    console.log(`secrets figures ${JSON.stringify({ commands: Object.keys(COMMANDS).length, argvVariants: runs.length, perCommand, scenarios: Object.keys(SCENARIOS).length, runs: runs.length * Object.keys(SCENARIOS).length })}`);
   });
 
   it.each(Object.keys(SCENARIOS))('in any output or file of any command: %s', async (scenario) => {
-    const argvs = variants();
+    const start = await template(scenario);
     let echoed = 0;
-    for (const argv of argvs) {
-      const world = await makeWorld(scenario);
+    const seen = new Set<string>();
+    for (const argv of variants()) {
+      const world = await makeWorld(scenario, start);
+      world.seen = seen;
       const result = await runCli(argv, world.dir, { env: world.env });
       const where = `${scenario}: micro1 ${argv.join(' ')}`;
       expect(result.stdout, `${where} (stdout)`).not.toContain(MARKER);
@@ -141,18 +145,21 @@ describe('the API key never leaks', () => {
     }
     // The key was put in front of the redaction somewhere, so not finding it means something.
     if (SCENARIOS[scenario]!.fault === echo || scenario.startsWith('key put')) expect(echoed).toBeGreaterThan(0);
+    // The lock and the journal were searched while they existed, in the middle of an apply.
+    if (scenario === 'first apply') expect([...seen]).toEqual(expect.arrayContaining(['.micro1/state.json.lock', '.micro1/state.json.journal']));
   });
 
   it('in the real process output either (dist/bin.js)', async () => {
     for (const scenario of ['server echoes the key', 'server echoes a key named by api.apiKeyEnv', '401', 'network failure']) {
-      const world = await makeWorld(scenario);
+      const world = await makeWorld(scenario, await template(scenario));
+      writeFileSync(path.join(world.dir, 'interviews/new.yaml'), 'interview_name: New\n');
       const run = await runBin(['apply', '--auto-approve'], { cwd: world.dir, env: world.env });
       expect(run.code, scenario).toBe(1);
       expect(run.stdout + run.stderr, scenario).not.toContain(MARKER);
       expect(leaksIn(world.dir), scenario).toEqual([]);
       await world.box?.close();
     }
-  });
+  }, 120_000);
 });
 
 describe('redirects', () => {
@@ -225,25 +232,49 @@ describe('plain http to another host', () => {
   );
 });
 
-async function makeWorld(scenario: string): Promise<World> {
-  const { fault, setup } = SCENARIOS[scenario]!;
+interface Template {
+  dir: string;
+  seed: SeedInterview[];
+  env: NodeJS.ProcessEnv;
+}
+
+/** The scenario's starting point: its files (state, saved plan, lock…) and what micro1 holds. */
+async function template(scenario: string): Promise<Template> {
+  const { setup, env } = SCENARIOS[scenario]!;
   const dir = fixture({ ...PROJECT, '.micro1/.keep': '' });
   rmSync(path.join(dir, '.micro1/.keep'));
-  const world: World = { dir, env: { MICRO1_API_KEY: KEY, GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: path.join(dir, 'step-summary.md'), NO_COLOR: '1' }, leaks: [] };
-  let faults = false;
+  const box = await startSandbox({ apiKey: KEY });
+  try {
+    await setup?.({ dir, env: baseEnv(dir, box.url), leaks: [], seen: new Set() });
+    return { dir, seed: box.interviews(), env: (await env?.()) ?? {} };
+  } finally {
+    await box.close();
+  }
+}
+
+/** A copy of the template with a sandbox holding its interviews, answering as the scenario says. */
+async function makeWorld(scenario: string, start: Template): Promise<World> {
+  const { fault } = SCENARIOS[scenario]!;
+  const dir = fixture({});
+  cpSync(start.dir, dir, { recursive: true });
+  const world: World = { dir, env: {}, leaks: [], seen: new Set() };
+  // Every request is a moment in the middle of a command: look at the lock, the journal, every file.
   world.box = await startSandbox({
     apiKey: KEY,
-    // Every request is a moment in the middle of a command: look at the lock, the journal, every file.
+    seed: start.seed,
     fault: (r) => {
-      world.leaks.push(...leaksIn(dir));
-      return faults ? fault?.(r) : undefined;
+      world.leaks.push(...leaksIn(dir, world.seen));
+      return fault?.(r);
     },
   });
   onTestFinished(() => world.box?.close());
-  world.env.MICRO1_API_URL = world.box.url;
-  await setup?.(world);
-  faults = true;
+  const env: NodeJS.ProcessEnv = { ...baseEnv(dir, world.box.url), ...start.env };
+  world.env = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined));
   return world;
+}
+
+function baseEnv(dir: string, url: string): NodeJS.ProcessEnv {
+  return { MICRO1_API_URL: url, MICRO1_API_KEY: KEY, GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: path.join(dir, 'step-summary.md'), NO_COLOR: '1' };
 }
 
 async function applyOnce(world: World): Promise<void> {
@@ -257,8 +288,8 @@ function echo(r: { method: string }): Fault {
   return { kind: 'status', status, body: { status: false, message: `key ${KEY} is not valid for this request` } };
 }
 
-/** `file: excerpt` for each file under `dir` holding the marker. */
-function leaksIn(dir: string): string[] {
+/** `file: excerpt` for each file under `dir` holding the marker; adds every file looked at to `seen`. */
+function leaksIn(dir: string, seen?: Set<string>): string[] {
   const found: string[] = [];
   const walk = (at: string) => {
     for (const name of readdirSync(at)) {
@@ -271,6 +302,7 @@ function leaksIn(dir: string): string[] {
       }
       if (stats.isDirectory()) walk(file);
       else {
+        seen?.add(path.relative(dir, file));
         let text: string;
         try {
           text = readFileSync(file, 'latin1');

@@ -125,6 +125,15 @@ describe('micro1 state rm', () => {
     expect((await runCli(['plan'], root)).stdout).toContain('  + eng/go  (create)  interviews/eng/go.yaml');
   });
 
+  it('says when a file still there pins the id: the next plan adopts it again', async () => {
+    const root = withState({ 'design/pd': 'id: id-pd-0001\ninterview_name: Product Designer\n' });
+    expect((await runCli(['state', 'rm', 'design/pd'], root)).stdout).toBe(
+      'Removed design/pd (id id-pd-0001) from .micro1/state.json; it stays on micro1, no longer managed.\n' +
+        '  interviews/design/pd.yaml still pins it: the next plan adopts it again; delete the file to stop managing it.\n',
+    );
+    expect((await runCli(['plan'], root)).stdout).toContain('  ~ design/pd  (update, id id-pd-0001)  interviews/design/pd.yaml\n      # adopts an existing micro1 interview');
+  });
+
   it('drops an unconfirmed create', async () => {
     const root = withState();
     expect((await runCli(['state', 'rm', 'sales/ae'], root)).stdout).toBe('Removed the unconfirmed create of sales/ae from .micro1/state.json.\n');

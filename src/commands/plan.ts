@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
 import { detectDrift, refreshedState, type Drift } from '../drift.js';
+import { loadDefinitions } from '../load-definitions.js';
 import { plan as makePlan, type Plan } from '../planner.js';
 import { hasErrors, loadProject, type Project, type ProjectOptions } from '../project.js';
 import { connect, readLiveList } from '../read-live.js';
@@ -36,11 +37,15 @@ export async function planCommand(options: PlanCommandOptions): Promise<PlanOutc
   const drift = live === undefined ? undefined : detectDrift(project.state, live.items, options);
   const state = drift === undefined ? project.state : refreshedState(project.state, drift);
   const refreshed = live === undefined || drift === undefined ? {} : { drift, liveWarnings: live.warnings };
-  const planned = makePlan(project.definitions, state, { prune, targets: options.targets, excludes: options.excludes });
+  // The loader may take an unchanged file's body from the state it read instead of parsing it (no
+  // pinned id, no explicit fields): valid against that state only. Drift changes the state, so parse all.
+  const drifted = drift !== undefined && drift.changed.length + drift.deleted.length > 0;
+  const definitions = drifted ? loadDefinitions({ projectRoot: project.config.projectRoot, interviewsRoot: project.config.interviewsDir }).definitions : project.definitions;
+  const planned = makePlan(definitions, state, { prune, targets: options.targets, excludes: options.excludes });
   // Deletes that apply would refuse without --force: said now, so the reviewer sees it before the merge.
   const plan = { ...planned, warnings: [...deleteSafetyWarnings(planned, state, project.config.safety), ...planned.warnings] };
   if (options.out === undefined) return { kind: 'planned', project, plan, ...refreshed };
   const out = path.resolve(options.cwd, options.out);
-  writeSavedPlan(out, plan, project.definitions, { prune, targets: options.targets, excludes: options.excludes });
+  writeSavedPlan(out, plan, definitions, { prune, targets: options.targets, excludes: options.excludes });
   return { kind: 'planned', project, plan, savedTo: out, ...refreshed };
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type ResolvedConfig } from '../config.js';
 import { Micro1Error } from '../errors.js';
@@ -7,6 +7,7 @@ import type { ProjectOptions } from '../project.js';
 import type { State, StateEntry } from '../state.js';
 import { moveInState, removeFromState, unknownKey, type EditResult } from '../state-edits.js';
 import { loadState, StateStore } from '../state-store.js';
+import { parseYamlSource } from '../yaml-file.js';
 
 export interface StateCommandOptions extends ProjectOptions {
   notice(message: string): void;
@@ -33,7 +34,10 @@ export async function stateShowCommand(options: ProjectOptions & { key: string }
 /** lock → state (journal folded) → drop the keys (pure) → one atomic write → unlock. Sends nothing. */
 export async function stateRmCommand(options: StateCommandOptions & { keys: string[] }) {
   return edit(options, `state rm ${options.keys.join(' ')}`, (state) => removeFromState(state, options.keys), (config, removed) => ({
-    removed: removed.map((r) => ({ ...r, file: definitionFile(config, r.key) })),
+    removed: removed.map((r) => {
+      const file = definitionFile(config, r.key);
+      return { ...r, file, pins: file === undefined ? undefined : pinnedId(path.resolve(config.projectRoot, file)) };
+    }),
   }));
 }
 
@@ -77,6 +81,12 @@ function definitionFile(config: ResolvedConfig, key: string): string | undefined
     if (existsSync(absolute)) return display(config, absolute);
   }
   return undefined;
+}
+
+/** The id a definition file pins, if it can be read and pins one. */
+function pinnedId(absolute: string): string | undefined {
+  const { source } = parseYamlSource(absolute, readFileSync(absolute));
+  return typeof source?.value.id === 'string' ? source.value.id : undefined;
 }
 
 function display(config: ResolvedConfig, absolute: string): string {
