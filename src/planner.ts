@@ -62,12 +62,13 @@ export function plan(definitions: readonly Definition[], state: State, options: 
   const changes: Change[] = [];
   const warnings: PlanWarning[] = [];
   const desiredKeys = new Set(definitions.map((d) => d.key));
-  const stateKeyById = new Map(Object.entries(state.interviews).map(([key, entry]) => [entry.id, key]));
+  const entries = new Map(Object.entries(state.interviews));
+  const stateKeyById = new Map([...entries].map(([key, entry]) => [entry.id, key]));
   const pendingKeys = new Set(state.pending.map((p) => p.key));
   const movedFrom = new Set<string>();
 
   for (const def of definitions) {
-    let entryKey: string | undefined = state.interviews[def.key] ? def.key : undefined;
+    let entryKey: string | undefined = entries.has(def.key) ? def.key : undefined;
     let moved: string | undefined;
     if (entryKey === undefined && def.id !== undefined) {
       const previous = stateKeyById.get(def.id);
@@ -77,7 +78,7 @@ export function plan(definitions: readonly Definition[], state: State, options: 
         movedFrom.add(previous);
       }
     }
-    const entry = entryKey === undefined ? undefined : state.interviews[entryKey];
+    const entry = entryKey === undefined ? undefined : entries.get(entryKey);
     const base = { key: def.key, file: def.file, after: def.body, sourceHash: def.sourceHash, sources: def.sources };
 
     if (entry === undefined) {
@@ -113,7 +114,10 @@ export function plan(definitions: readonly Definition[], state: State, options: 
       // The new id's current fields are unknown (entry.spec belongs to the old one): as for any adoption, before is null.
       changes.push({ ...base, action: 'update', id, before: null, fields: fieldChanges(null, def), via: [], note: `adopts ${def.id} (was ${entry.id})`, ...movedNote });
     } else if (fields.length === 0) {
-      changes.push({ ...base, action: 'no-op', id, before: entry.spec, fields, via: [], ...movedNote });
+      // The common case, ten thousand times over in a large project: one plain object, no spreads.
+      const change: Change = { key: def.key, file: def.file, action: 'no-op', id, before: entry.spec, after: def.body, fields, sourceHash: def.sourceHash, sources: def.sources, via: [] };
+      if (moved !== undefined) change.movedFrom = moved;
+      changes.push(change);
     } else {
       changes.push({ ...base, action: 'update', id, before: entry.spec, fields, via: changedOnlyVia(def, entry.sources), ...movedNote });
     }

@@ -91,6 +91,9 @@ export function readState(file: string, displayName = file): State {
       hint: 'upgrade micro1-sync to the version that wrote it',
     });
   }
+  // The common case, a state micro1-sync wrote, is checked in one cheap pass; zod runs only to
+  // explain a state that fails it (10,000 entries through zod cost more than the rest of a plan).
+  if (isWellFormed(raw)) return { ...raw, pending: raw.pending ?? [] } as State;
   const parsed = stateSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -98,6 +101,44 @@ export function readState(file: string, displayName = file): State {
     throw new Micro1Error('STATE_INVALID', `The state file ${displayName} is not a micro1-sync state: ${where}: ${issue.message}`, { hint: restore });
   }
   return parsed.data as State;
+}
+
+const TOP_KEYS = new Set(['version', 'lineage', 'serial', 'interviews', 'pending']);
+const ENTRY_KEYS = new Set(['id', 'spec', 'sourceHash', 'sources', 'appliedAt']);
+const PENDING_KEYS = new Set(['key', 'interview_name', 'spec', 'sourceHash', 'startedAt']);
+
+/** Exactly what stateSchema accepts, no more: when this says no, stateSchema says why. */
+function isWellFormed(raw: unknown): raw is Omit<State, 'pending'> & { pending?: PendingCreate[] } {
+  if (!isRecord(raw) || !onlyKeys(raw, TOP_KEYS)) return false;
+  if (raw.version !== STATE_VERSION || typeof raw.lineage !== 'string') return false;
+  if (typeof raw.serial !== 'number' || !Number.isInteger(raw.serial) || raw.serial < 0) return false;
+  if (!isRecord(raw.interviews)) return false;
+  for (const entry of Object.values(raw.interviews)) {
+    if (!isRecord(entry) || !onlyKeys(entry, ENTRY_KEYS)) return false;
+    if (typeof entry.id !== 'string' || !ID_PATTERN.test(entry.id) || !isBody(entry.spec)) return false;
+    if (typeof entry.sourceHash !== 'string' || typeof entry.appliedAt !== 'string') return false;
+    if (entry.sources !== undefined && !(isRecord(entry.sources) && Object.values(entry.sources).every((h) => typeof h === 'string'))) return false;
+  }
+  if (raw.pending === undefined) return true;
+  if (!Array.isArray(raw.pending)) return false;
+  return raw.pending.every(
+    (p) =>
+      isRecord(p) && onlyKeys(p, PENDING_KEYS) && typeof p.key === 'string' && typeof p.interview_name === 'string' &&
+      isBody(p.spec) && typeof p.sourceHash === 'string' && typeof p.startedAt === 'string',
+  );
+}
+
+function isBody(value: unknown): boolean {
+  return isRecord(value) && typeof value.interview_name === 'string';
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function onlyKeys(value: Record<string, unknown>, allowed: ReadonlySet<string>): boolean {
+  for (const key in value) if (!allowed.has(key)) return false;
+  return true;
 }
 
 /** Sorted keys, 2-space indent, trailing newline: a state file diffs cleanly in a pull request. */
