@@ -120,17 +120,34 @@ export async function loadDefinitionsInParallel(options: LoadOptions): Promise<L
   const work = prepare(options);
   const threads = Math.min(4, os.availableParallelism());
   if (work.toParse.length < PARALLEL_FROM || threads < 2) return finish(options, work, [parseInterviews(options, work.toParse)]);
-  const size = Math.ceil(work.toParse.length / threads);
-  const chunks = Array.from({ length: threads }, (_, i) => work.toParse.slice(i * size, (i + 1) * size));
+  // Every thread, this one included, takes the next batch off a shared counter until none is left:
+  // a worker still starting up simply takes fewer batches.
+  const next = new Int32Array(new SharedArrayBuffer(4));
   const { projectRoot, interviewsRoot } = options;
-  const others = chunks.slice(1).map((files) => inWorker({ projectRoot, interviewsRoot }, files));
-  const mine = parseInterviews(options, chunks[0]!);
+  const others = Array.from({ length: threads - 1 }, () => inWorker({ projectRoot, interviewsRoot }, work.toParse, next));
+  const mine = parseShared(options, work.toParse, next);
   return finish(options, work, [mine, ...(await Promise.all(others))]);
 }
 
 /** Parses and validates interview files (and the fragments they extend). Runs in any thread. */
 export function parseInterviews(options: LoadOptions, files: readonly InterviewFile[]): ParsedChunk {
   return new Loader(options).parse(files);
+}
+
+/** Files handed out in batches this big: small enough to balance, large enough to be cheap. */
+const BATCH = 32;
+
+/** parseInterviews over the batches this thread claims from `next`, shared with the other threads. */
+export function parseShared(options: LoadOptions, files: readonly InterviewFile[], next: Int32Array): ParsedChunk {
+  const loader = new Loader(options);
+  const chunk: ParsedChunk = { definitions: [], diagnostics: [], idAt: {} };
+  for (let start = Atomics.add(next, 0, BATCH); start < files.length; start = Atomics.add(next, 0, BATCH)) {
+    const part = loader.parse(files.slice(start, start + BATCH));
+    chunk.definitions.push(...part.definitions);
+    Object.assign(chunk.idAt, part.idAt);
+    chunk.diagnostics = part.diagnostics;
+  }
+  return chunk;
 }
 
 interface Prepared {
@@ -231,10 +248,10 @@ function checkPinnedIds(
   return refused;
 }
 
-function inWorker(options: LoadOptions, files: readonly InterviewFile[]): Promise<ParsedChunk> {
+function inWorker(options: LoadOptions, files: readonly InterviewFile[], next: Int32Array): Promise<ParsedChunk> {
   return new Promise((resolve, reject) => {
     // The worker is tsc's output in dist/ whichever copy of this module runs (bundle, dist, tests).
-    const worker = new Worker(path.join(PACKAGE_ROOT, 'dist', 'parse-worker.js'), { workerData: { options, files } });
+    const worker = new Worker(path.join(PACKAGE_ROOT, 'dist', 'parse-worker.js'), { workerData: { options, files, next } });
     worker.once('message', (chunk: ParsedChunk) => resolve(chunk));
     worker.once('error', reject);
     worker.once('exit', (code) => code !== 0 && reject(new Error(`bug: the parse worker exited with code ${code}`)));

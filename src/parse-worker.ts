@@ -1,6 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { parseInterviews } from './load-definitions.js';
+import { parseShared } from './load-definitions.js';
 
-/** A thread of loadDefinitionsInParallel: parses its share of the files and sends back the result. */
-const { options, files } = workerData as { options: Parameters<typeof parseInterviews>[0]; files: Parameters<typeof parseInterviews>[1] };
-parentPort!.postMessage(parseInterviews(options, files));
+/** A thread of loadDefinitionsInParallel: parses the batches it claims and sends back the result. */
+const { options, files, next } = workerData as {
+  options: Parameters<typeof parseShared>[0];
+  files: Parameters<typeof parseShared>[1];
+  next: Int32Array;
+};
+parentPort!.postMessage(parseShared(options, files, next));
