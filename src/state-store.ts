@@ -1,4 +1,5 @@
-import { closeSync, fsyncSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import { errnoCode, Micro1Error } from './errors.js';
 import { readState, writeState, type PendingCreate, type State, type StateEntry } from './state.js';
 
@@ -71,6 +72,7 @@ export class StateStore {
     const store = new StateStore(stateFile, state);
     if (replayed > 0) store.writeNow();
     rmSync(journalFileOf(stateFile), { force: true });
+    removeLeftovers(stateFile);
     return { store, replayed };
   }
 
@@ -152,6 +154,19 @@ function readJournal(file: string, state: State): JournalEntry[] {
     }
   }
   return entries;
+}
+
+/**
+ * A process killed mid-write leaves its temporary files behind (a half-written state copy, a lock
+ * being linked into place). Whoever holds the lock next removes them, so they never pile up in git.
+ */
+function removeLeftovers(stateFile: string): void {
+  const dir = path.dirname(stateFile);
+  const base = path.basename(stateFile);
+  const prefixes = [`.${base}.tmp-`, `${base}.lock.new-`, `${base}.lock.stale-`];
+  for (const name of readdirSync(dir)) {
+    if (prefixes.some((prefix) => name.startsWith(prefix))) rmSync(path.join(dir, name), { force: true });
+  }
 }
 
 function sizeOf(file: string): number {

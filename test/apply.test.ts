@@ -74,6 +74,17 @@ describe('apply against the sandbox', () => {
     expect((await runCli(['plan', '--detailed-exitcode'], dir, { env: env(box) })).code).toBe(0);
   });
 
+  it("removes the temporary files a killed run left beside the state", async () => {
+    const box = await sandbox();
+    const dir = project({ 'sales/ae': SALES });
+    await apply(dir, box);
+    const leftovers = ['.state.json.tmp-4242-deadbeef', 'state.json.lock.new-1', 'state.json.lock.stale-2'];
+    for (const name of leftovers) writeFileSync(path.join(dir, '.micro1', name), 'half');
+    writeFileSync(path.join(dir, 'interviews/sales/ae.yaml'), 'interview_name: Account Executive\ninterview_language: de\n');
+    await apply(dir, box);
+    expect(readdirSync(path.join(dir, '.micro1')).sort()).toEqual(['state.json']);
+  });
+
   it('updates only what changed, with the full canonical body', async () => {
     const box = await sandbox();
     const dir = project({ 'eng/frontend': FRONTEND, 'sales/ae': SALES });
