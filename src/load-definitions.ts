@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import fg from 'fast-glob';
 import type { z } from 'zod';
 import { canonicalBody, type BodyField, type CanonicalBody } from './canonical.js';
 import { formatPath, type Diagnostic } from './diagnostics.js';
@@ -11,7 +10,9 @@ import { definitionSchema, fragmentSchema, KNOWN_KEYS, type DefinitionInput } fr
 import type { State } from './state.js';
 import { didYouMean } from './suggest.js';
 import { PACKAGE_ROOT } from './version.js';
-import { MAX_FILE_BYTES, parseYamlSource, type YamlSource } from './yaml-file.js';
+import { parseYamlSource, type YamlSource } from './yaml-file.js';
+import { discoverFiles, hashFile, MAX_FILE_BYTES, readBounded, sha256, tooLarge, type FileProblem } from './source-files.js';
+export { discoverFiles, sha256 } from './source-files.js';
 
 /** One interview as the files describe it, ready for the planner. */
 export interface Definition {
@@ -81,31 +82,6 @@ const FIELD_KEYS: Record<string, readonly string[]> = {
   skills: ['name', 'description'],
   custom_question_list: ['question', 'time', 'type'],
 };
-
-/**
- * Linked folders are not followed: one pointing at an ancestor (`loop -> .`) would list the same
- * files under endless keys (two such links make the walk exponential), and one pointing elsewhere
- * would read files from outside the root. They are returned so the loader can refuse them; linked
- * files are kept, and checked one by one when read.
- */
-export function discoverFiles(interviewsRoot: string): { interviews: string[]; fragments: string[]; linkedFolders: string[]; unusual: Set<string> } {
-  const entries = fg.sync(['**'], { cwd: interviewsRoot, dot: false, onlyFiles: false, followSymbolicLinks: false, objectMode: true });
-  const interviews: string[] = [];
-  const fragments: string[] = [];
-  const linkedFolders: string[] = [];
-  const unusual = new Set<string>();
-  for (const { path: rel, dirent } of entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
-    const fragment = rel.split('/').some((part) => part.startsWith('_'));
-    if (dirent.isSymbolicLink() && isFolder(path.join(interviewsRoot, rel))) {
-      if (!fragment) linkedFolders.push(rel);
-    } else if (/\.ya?ml$/.test(rel) && !dirent.isDirectory()) {
-      (fragment ? fragments : interviews).push(rel);
-      // Links and anything but a regular file (a FIFO would block a read) get the full check.
-      if (!dirent.isFile()) unusual.add(rel);
-    }
-  }
-  return { interviews, fragments, linkedFolders, unusual };
-}
 
 export function loadDefinitions(options: LoadOptions): LoadResult {
   const work = prepare(options);
@@ -256,17 +232,6 @@ function inWorker(options: LoadOptions, files: readonly InterviewFile[], next: I
     worker.once('error', reject);
     worker.once('exit', (code) => code !== 0 && reject(new Error(`bug: the parse worker exited with code ${code}`)));
   });
-}
-
-/** sha256 of a file's bytes, or undefined when it cannot be read (it is then parsed, and reported). */
-function hashFile(absolute: string): string | undefined {
-  const read = readBounded(absolute);
-  return 'bytes' in read ? sha256(read.bytes) : undefined;
-}
-
-interface FileProblem {
-  message: string;
-  hint?: string;
 }
 
 interface Layer {
@@ -527,10 +492,6 @@ class Loader {
   }
 }
 
-export function sha256(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
 /**
  * The source hash: the definition format, the file's path and content hash, then each fragment's
  * in path order (the file itself fixes the merge order, so the set is what matters; sorting lets
@@ -541,40 +502,6 @@ export function combinedHash(files: readonly string[], sources: Record<string, s
   const hash = createHash('sha256').update(DEFINITION_FORMAT);
   for (const file of [own ?? '', ...[...fragments].sort()]) hash.update(`\0${file}\0${sources[file] ?? ''}`);
   return `sha256:${hash.digest('hex')}`;
-}
-
-function tooLarge(size: number): FileProblem {
-  return {
-    // In bytes: "1.0 MiB; at most 1 MiB" would not say why a file just past the limit is refused.
-    message: `is ${size} bytes; a definition may be at most ${MAX_FILE_BYTES} bytes (1 MiB)`,
-    hint: 'an interview definition is a few kilobytes: check that this is the right file',
-  };
-}
-
-/** One open, one fstat, one read: the size limit is checked before a byte is read. */
-function readBounded(absolute: string): { bytes: Uint8Array } | { problem: FileProblem } {
-  let fd: number;
-  try {
-    fd = openSync(absolute, 'r');
-  } catch (error) {
-    return { problem: { message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})` } };
-  }
-  try {
-    const info = fstatSync(fd);
-    if (info.isDirectory()) return { problem: { message: 'is a folder, not a file' } };
-    if (!info.isFile()) return { problem: { message: 'is not a regular file' } };
-    if (info.size > MAX_FILE_BYTES) return { problem: tooLarge(info.size) };
-    const bytes = Buffer.allocUnsafe(info.size);
-    let done = 0;
-    while (done < info.size) {
-      const n = readSync(fd, bytes, done, info.size - done, done);
-      if (n === 0) break;
-      done += n;
-    }
-    return { bytes: bytes.subarray(0, done) };
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Mappings merge key by key; anything else (lists included) replaces. Inputs are never mutated. */
@@ -602,14 +529,6 @@ function valueAt(root: unknown, at: readonly PropertyKey[]): unknown {
 function yamlBooleanHint(issue: z.core.$ZodIssue, value: unknown): string | undefined {
   if (issue.code !== 'invalid_type' || issue.expected !== 'boolean' || typeof value !== 'string') return undefined;
   return /^(yes|no|on|off|y|n)$/i.test(value) ? `write true or false; YAML 1.2 reads "${value}" as text` : undefined;
-}
-
-function isFolder(absolute: string): boolean {
-  try {
-    return statSync(absolute).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {

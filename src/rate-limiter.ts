@@ -3,10 +3,10 @@ import type { Clock } from './clock.js';
 /** Never slower than one request every five seconds, whatever the server says. */
 const MIN_RATE = 0.2;
 /** After a throttle, settle just under the rate that was getting through. */
-const SETTLE_FACTOR = 0.9;
+const SETTLE_FACTOR = 0.92;
 /** Recovery: every RECOVERY_INTERVAL_MS without a throttle, the rate grows by RECOVERY_STEP. */
-const RECOVERY_INTERVAL_MS = 5_000;
-const RECOVERY_STEP = 0.03;
+const RECOVERY_INTERVAL_MS = 10_000;
+const RECOVERY_STEP = 0.02;
 
 /**
  * Spaces requests to a requests-per-second rate shared by every worker. A 429/503 pauses all of

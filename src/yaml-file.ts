@@ -9,8 +9,7 @@ export interface YamlSource {
   locate(path: readonly PropertyKey[], options?: { key?: boolean }): { line: number; column: number };
 }
 
-/** A definition is a handful of fields; anything larger is a mistake or an attack. */
-export const MAX_FILE_BYTES = 1024 * 1024;
+export { MAX_FILE_BYTES } from './source-files.js';
 /** The yaml package's own guard against "billion laughs" alias expansion. */
 const MAX_ALIAS_COUNT = 100;
 /**

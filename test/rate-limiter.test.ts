@@ -26,7 +26,7 @@ describe('RateLimiter', () => {
     const before = clock.now();
     limiter.throttled(60_000);
     expect(limiter.currentRate).toBeLessThan(100);
-    expect(limiter.currentRate).toBeCloseTo(40 * 0.9, 5);
+    expect(limiter.currentRate).toBeCloseTo(40 * 0.92, 5);
     await limiter.acquire();
     expect(clock.now() - before).toBeGreaterThanOrEqual(60_000);
   });

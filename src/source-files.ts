@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import path from 'node:path';
+import fg from 'fast-glob';
+
+/**
+ * Finding, reading and hashing definition files: the part of loading that needs neither the YAML
+ * parser nor the schema, so a thread that only hashes starts in milliseconds.
+ */
+
+/** A definition is a handful of fields; anything larger is a mistake or an attack. */
+export const MAX_FILE_BYTES = 1024 * 1024;
+
+export interface FileProblem {
+  message: string;
+  hint?: string;
+}
+
+/**
+ * Linked folders are not followed: one pointing at an ancestor (`loop -> .`) would list the same
+ * files under endless keys (two such links make the walk exponential), and one pointing elsewhere
+ * would read files from outside the root. They are returned so the loader can refuse them; linked
+ * files are kept, and checked one by one when read.
+ */
+export function discoverFiles(interviewsRoot: string): { interviews: string[]; fragments: string[]; linkedFolders: string[]; unusual: Set<string> } {
+  const entries = fg.sync(['**'], { cwd: interviewsRoot, dot: false, onlyFiles: false, followSymbolicLinks: false, objectMode: true });
+  const interviews: string[] = [];
+  const fragments: string[] = [];
+  const linkedFolders: string[] = [];
+  const unusual = new Set<string>();
+  for (const { path: rel, dirent } of entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    const fragment = rel.split('/').some((part) => part.startsWith('_'));
+    if (dirent.isSymbolicLink() && isFolder(path.join(interviewsRoot, rel))) {
+      if (!fragment) linkedFolders.push(rel);
+    } else if (/\.ya?ml$/.test(rel) && !dirent.isDirectory()) {
+      (fragment ? fragments : interviews).push(rel);
+      // Links and anything but a regular file (a FIFO would block a read) get the full check.
+      if (!dirent.isFile()) unusual.add(rel);
+    }
+  }
+  return { interviews, fragments, linkedFolders, unusual };
+}
+
+
+export function sha256(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** sha256 of a file's bytes, or undefined when it cannot be read (it is then parsed, and reported). */
+export function hashFile(absolute: string): string | undefined {
+  const read = readBounded(absolute);
+  return 'bytes' in read ? sha256(read.bytes) : undefined;
+}
+
+export function tooLarge(size: number): FileProblem {
+  return {
+    // In bytes: "1.0 MiB; at most 1 MiB" would not say why a file just past the limit is refused.
+    message: `is ${size} bytes; a definition may be at most ${MAX_FILE_BYTES} bytes (1 MiB)`,
+    hint: 'an interview definition is a few kilobytes: check that this is the right file',
+  };
+}
+
+/** One open, one fstat, one read: the size limit is checked before a byte is read. */
+export function readBounded(absolute: string): { bytes: Uint8Array } | { problem: FileProblem } {
+  let fd: number;
+  try {
+    fd = openSync(absolute, 'r');
+  } catch (error) {
+    return { problem: { message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})` } };
+  }
+  try {
+    const info = fstatSync(fd);
+    if (info.isDirectory()) return { problem: { message: 'is a folder, not a file' } };
+    if (!info.isFile()) return { problem: { message: 'is not a regular file' } };
+    if (info.size > MAX_FILE_BYTES) return { problem: tooLarge(info.size) };
+    const bytes = Buffer.allocUnsafe(info.size);
+    let done = 0;
+    while (done < info.size) {
+      const n = readSync(fd, bytes, done, info.size - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return { bytes: bytes.subarray(0, done) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function isFolder(absolute: string): boolean {
+  try {
+    return statSync(absolute).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
