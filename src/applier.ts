@@ -1,10 +1,11 @@
 import pLimit from 'p-limit';
 import { jsonEqual, type CanonicalBody } from './canonical.js';
-import { ApiError, type ListItem, type Micro1Client } from './client.js';
+import { ApiError, type Micro1Client } from './client.js';
 import type { Clock } from './clock.js';
 import { fromListItem, listComparable } from './list-shape.js';
 import type { Change } from './planner.js';
 import { RateLimiter } from './rate-limiter.js';
+import { LIVE_PAGE_SIZE, pageThrough } from './read-live.js';
 import { backoffMs } from './retry-policy.js';
 import { NotSent as Skipped, sendWithRetry, type SendPolicy } from './send-with-retry.js';
 import type { StateStore } from './state-store.js';
@@ -54,8 +55,6 @@ export interface ApplyResult {
   stoppedBecause?: 'interrupted' | 'auth' | 'fail-fast';
 }
 
-/** GET /interviews page size while reconciling; the API documents no maximum. */
-const LIST_PAGE_SIZE = 100;
 
 /**
  * Makes micro1 match a plan: creates, then updates, then deletes, each phase at the configured
@@ -192,12 +191,8 @@ class ApplyRun {
    */
   private async lookup(name: string, spec: CanonicalBody): Promise<string | undefined> {
     const managed = new Set(Object.values(this.deps.store.state.interviews).map((e) => e.id));
-    const candidates: ListItem[] = [];
-    for (let page = 1; ; page++) {
-      const items = await this.send(() => this.deps.client.list({ page, limit: LIST_PAGE_SIZE, keyword: name }), { retryUnknown: true });
-      candidates.push(...items.filter((i) => i.interview_name === name && !managed.has(i.interview_id)));
-      if (items.length < LIST_PAGE_SIZE) break;
-    }
+    const { items } = await pageThrough((page) => this.send(() => this.deps.client.list({ page, limit: LIVE_PAGE_SIZE, keyword: name }), { retryUnknown: true }));
+    const candidates = items.filter((i) => i.interview_name === name && !managed.has(i.interview_id));
     if (candidates.length <= 1) return candidates[0]?.interview_id;
     const wanted = listComparable(spec);
     const same = candidates.filter((i) => jsonEqual(listComparable(fromListItem(i).body), wanted));

@@ -59,13 +59,18 @@ export function connect(config: ResolvedConfig, env: NodeJS.ProcessEnv, options:
  */
 export async function readLiveList(connection: LiveConnection, options: { keyword?: string; pageSize?: number } = {}): Promise<LiveList> {
   const limit = options.pageSize ?? LIVE_PAGE_SIZE;
+  const keyword = options.keyword === undefined ? {} : { keyword: options.keyword };
+  return pageThrough((page) => listPage(connection, { page, limit, ...keyword }));
+}
+
+/** The paging rule of readLiveList, for any way of fetching one page (apply's lookup uses it too). */
+export async function pageThrough(fetchPage: (page: number) => Promise<ListItem[]>): Promise<LiveList> {
   const items: ListItem[] = [];
   const warnings: string[] = [];
   const seen = new Set<string>();
   let longest = 0;
   for (let page = 1; ; page++) {
-    const query = { page, limit, ...(options.keyword === undefined ? {} : { keyword: options.keyword }) };
-    const batch = await listPage(connection, query);
+    const batch = await fetchPage(page);
     const fresh = batch.filter((item) => !seen.has(item.interview_id));
     for (const item of fresh) {
       seen.add(item.interview_id);

@@ -163,9 +163,26 @@ describe('apply against the sandbox', () => {
     const dir = project({ 'sales/ae': SALES });
     const { outcome } = await apply(dir, box);
     expect(outcome.kind === 'applied' && outcome.result).toMatchObject({ created: 1, reconciled: 1, failures: [] });
-    expect(calls(box)).toEqual(['POST /interview', 'GET /interviews']);
+    // The lookup reads until an empty page: a server may cap `limit` below ours.
+    expect(calls(box)).toEqual(['POST /interview', 'GET /interviews', 'GET /interviews']);
     expect(box.interviews()).toHaveLength(1);
     expect(readStateFile(dir).interviews['sales/ae']!.id).toBe(box.interviews()[0]!.id);
+  });
+
+  it('stops looking up when a server ignores `page` and repeats a full page', async () => {
+    const full = Array.from({ length: 100 }, (_, i) => ({ interview_id: `other-${i}`, interview_name: `Other ${i}` }));
+    let resets = 1;
+    const box = await sandbox({
+      fault: (r) => {
+        if (r.method === 'POST' && resets-- > 0) return { kind: 'reset' };
+        if (r.method === 'GET') return { kind: 'status', status: 200, body: { status: true, message: 'ok', data: full } };
+        return undefined;
+      },
+    });
+    const dir = project({ 'sales/ae': SALES });
+    const { outcome } = await apply(dir, box);
+    expect(outcome.kind === 'applied' && outcome.result).toMatchObject({ created: 1, failures: [] });
+    expect(calls(box)).toEqual(['POST /interview', 'GET /interviews', 'GET /interviews', 'POST /interview']);
   });
 
   it('re-sends a create that the lookup shows never happened', async () => {
