@@ -1,5 +1,15 @@
-import { Composer, isAlias, isMap, isScalar, isSeq, Lexer, LineCounter, Parser, visit, type CST, type Document, type Node } from 'yaml';
+import { createRequire } from 'node:module';
+import type { CST, Document, LineCounter, Node } from 'yaml';
 import { formatPath, type Diagnostic } from './diagnostics.js';
+
+/**
+ * The YAML parser is loaded on first use, not at start-up: a plan in which every file matches the
+ * state never parses one, and loading it is a measurable share of a 300 ms CLI start.
+ */
+const load = createRequire(import.meta.url);
+function yamlLib(): typeof import('yaml') {
+  return load('yaml') as typeof import('yaml');
+}
 
 /** A definition or fragment file, parsed with positions so any field path maps back to a line. */
 export interface YamlSource {
@@ -26,6 +36,7 @@ const MAX_DEPTH = 64;
 const MAX_TOKENS = 100_000;
 
 export function parseYamlSource(file: string, bytes: Uint8Array): { source?: YamlSource; diagnostics: Diagnostic[] } {
+  const { Composer, LineCounter, isAlias, isMap, isScalar, isSeq, visit } = yamlLib();
   const fail = (message: string, line = 1, column = 1, hint?: string) => ({
     diagnostics: [{ severity: 'error' as const, file, line, column, path: '', message, ...(hint ? { hint } : {}) }],
   });
@@ -144,6 +155,7 @@ export function parseYamlSource(file: string, bytes: Uint8Array): { source?: Yam
  * nested `[` before measuring it took over 600 MB and 8 s.
  */
 function parseTokens(text: string, lineCounter: LineCounter, limit: number, maxTokens: number): { tokens: CST.Token[] } | { deepAt: number } | { largeAt: number } {
+  const { Lexer, Parser } = yamlLib();
   const parser = new Parser(lineCounter.addNewLine);
   lineCounter.addNewLine(0);
   const tokens: CST.Token[] = [];
@@ -161,6 +173,7 @@ function parseTokens(text: string, lineCounter: LineCounter, limit: number, maxT
 
 /** The path of the mapping key that starts at `offset`, if there is one. */
 function keyPathAt(node: unknown, offset: number, at: (string | number)[]): (string | number)[] | undefined {
+  const { isMap, isScalar, isSeq } = yamlLib();
   if (isMap(node)) {
     for (const pair of node.items) {
       if (isScalar(pair.key) && pair.key.range?.[0] === offset) return [...at, String(pair.key.value)];
