@@ -1,6 +1,7 @@
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { errnoCode, Micro1Error } from './errors.js';
+import { acquireLock, takeoverNotice } from './lock.js';
 import { readState, writeState, type PendingCreate, type State, type StateEntry } from './state.js';
 
 /**
@@ -47,6 +48,39 @@ export function foldJournal(state: State, entries: readonly JournalEntry[]): Sta
     }
   }
   return { ...state, interviews, pending };
+}
+
+/**
+ * How every command that writes the state opens it: folder made, lock taken (a dead holder's lock
+ * taken over, with a notice), the journal of a killed run folded in (with a notice). `close()`
+ * folds what is left and releases the lock.
+ */
+export function openForWriting(
+  stateFile: string,
+  operation: string,
+  display: (absolute: string) => string,
+  notice: (message: string) => void,
+): { store: StateStore; close(): void } {
+  mkdirSync(path.dirname(stateFile), { recursive: true });
+  const lock = acquireLock(`${stateFile}.lock`, operation, display(`${stateFile}.lock`));
+  if (lock.tookOverFrom) notice(takeoverNotice(lock.tookOverFrom));
+  try {
+    const { store, replayed } = StateStore.open(stateFile, display(stateFile));
+    if (replayed > 0) notice(`Recovered ${replayed} change(s) an interrupted apply had confirmed but not yet saved to ${display(stateFile)}.`);
+    return {
+      store,
+      close() {
+        try {
+          store.flush();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
 }
 
 /** The state of a running apply. Only used while holding the state lock. */

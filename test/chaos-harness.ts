@@ -11,16 +11,7 @@ import { API_KEY, project, sandbox } from './apply-harness.js';
 
 export const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
-/** Deterministic pseudo-random numbers (mulberry32), so a failing trial can be replayed. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    let t = (state += 0x6d2b79f5);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { random } from './virtual-clock.js';
 
 /**
  * When a run is killed with SIGKILL:

@@ -6,7 +6,7 @@ import type { Clock } from '../src/clock.js';
  */
 export class VirtualClock implements Clock {
   readonly sleeps: number[] = [];
-  private seed = 42;
+  private readonly next = random(42);
 
   constructor(public time = Date.UTC(2026, 0, 1)) {}
 
@@ -20,11 +20,19 @@ export class VirtualClock implements Clock {
     this.time += ms;
   }
 
-  /** Deterministic jitter (mulberry32). */
+  /** Deterministic jitter. */
   random(): number {
-    let t = (this.seed += 0x6d2b79f5);
+    return this.next();
+  }
+}
+
+/** Deterministic pseudo-random numbers (mulberry32), so a failing run can be replayed from its seed. */
+export function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    let t = (state += 0x6d2b79f5);
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
+  };
 }

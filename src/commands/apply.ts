@@ -1,16 +1,14 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { applyChanges, type ApplyProgress, type ApplyResult } from '../applier.js';
 import { checkBaseUrl, Micro1Client } from '../client.js';
 import { systemClock, type Clock } from '../clock.js';
 import { Micro1Error } from '../errors.js';
-import { acquireLock, type LockInfo } from '../lock.js';
 import { plan as makePlan, hasChanges, type Change, type Plan } from '../planner.js';
 import { hasErrors, loadProject, type Project, type ProjectOptions } from '../project.js';
 import type { JsonChange } from '../render-json.js';
 import { readSavedPlan, savedPlanMismatch, type SavedPlan } from '../saved-plan.js';
 import { checkDeleteSafety } from '../safety.js';
-import { StateStore } from '../state-store.js';
+import { openForWriting } from '../state-store.js';
 import type { State } from '../state.js';
 
 export interface ApplyCommandOptions extends ProjectOptions {
@@ -58,15 +56,8 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
   checkBaseUrl(config.api.baseUrl);
   const saved = options.planFile === undefined ? undefined : readSavedPlan(path.resolve(options.cwd, options.planFile));
 
-  mkdirSync(path.dirname(config.stateFile), { recursive: true });
-  const lock = acquireLock(`${config.stateFile}.lock`, 'apply', display(`${config.stateFile}.lock`));
-  if (lock.tookOverFrom) options.notice(tookOver(lock.tookOverFrom));
-  let store: StateStore | undefined;
+  const { store, close } = openForWriting(config.stateFile, 'apply', display, options.notice);
   try {
-    const opened = StateStore.open(config.stateFile, display(config.stateFile));
-    store = opened.store;
-    if (opened.replayed > 0) options.notice(`Recovered ${opened.replayed} change(s) an interrupted apply had confirmed but not yet saved to ${display(config.stateFile)}.`);
-
     const prune = options.prune ?? config.prune;
     const plan =
       saved === undefined
@@ -87,8 +78,7 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
     });
     return { kind: 'applied', plan, result, statePath: display(config.stateFile), projectRoot: config.projectRoot };
   } finally {
-    store?.flush();
-    lock.release();
+    close();
   }
 }
 
@@ -134,6 +124,3 @@ function changeFromJson(c: JsonChange): Change {
   };
 }
 
-function tookOver(previous: LockInfo): string {
-  return `Took over the state lock left by ${previous.operation} (pid ${previous.pid}, ${previous.time}): that process is gone.`;
-}

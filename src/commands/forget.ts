@@ -3,9 +3,8 @@ import path from 'node:path';
 import { loadConfig } from '../config.js';
 import { Micro1Error } from '../errors.js';
 import { discoverFiles } from '../load-definitions.js';
-import { acquireLock, type LockInfo } from '../lock.js';
 import type { State } from '../state.js';
-import { StateStore } from '../state-store.js';
+import { openForWriting } from '../state-store.js';
 import { didYouMean } from '../suggest.js';
 
 export interface ForgetCommandOptions {
@@ -36,11 +35,8 @@ export async function forgetCommand(options: ForgetCommandOptions): Promise<Forg
       hint: 'forget drops interviews recorded by an earlier apply; check the `state` setting or the --config path',
     });
   }
-  const lock = acquireLock(`${config.stateFile}.lock`, 'forget', display(`${config.stateFile}.lock`));
-  if (lock.tookOverFrom) options.notice(tookOver(lock.tookOverFrom));
+  const { store, close } = openForWriting(config.stateFile, 'forget', display, options.notice);
   try {
-    const { store, replayed } = StateStore.open(config.stateFile, statePath);
-    if (replayed > 0) options.notice(`Recovered ${replayed} change(s) an interrupted apply had confirmed but not yet saved to ${statePath}.`);
     const keys = unique(options.keys.map((k) => k.replace(/\.ya?ml$/, '')));
     checkKeys(keys, store.state, existingFiles(config.interviewsDir, display), statePath);
     const forgotten = keys.map((key) => {
@@ -50,7 +46,7 @@ export async function forgetCommand(options: ForgetCommandOptions): Promise<Forg
     store.replace(without(store.state, new Set(keys)));
     return { forgotten, statePath };
   } finally {
-    lock.release();
+    close();
   }
 }
 
@@ -92,6 +88,3 @@ function unique(values: string[]): string[] {
   return [...new Set(values)];
 }
 
-function tookOver(previous: LockInfo): string {
-  return `Took over the state lock left by ${previous.operation} (pid ${previous.pid}, ${previous.time}): that process is gone.`;
-}

@@ -3,12 +3,11 @@ import path from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
 import { loadConfig } from '../config.js';
 import { discoverFiles } from '../load-definitions.js';
-import { acquireLock, takeoverNotice } from '../lock.js';
 import { planImport, type ImportPlan } from '../plan-import.js';
 import { hasErrors, loadProject, type Project, type ProjectOptions } from '../project.js';
 import { connect, readLiveList } from '../read-live.js';
 import { writeFileAtomic } from '../state.js';
-import { StateStore } from '../state-store.js';
+import { openForWriting } from '../state-store.js';
 
 export interface ImportCommandOptions extends ProjectOptions {
   /** Only interviews whose name contains this (micro1's own `keyword` filter). */
@@ -38,11 +37,8 @@ export async function importCommand(options: ImportCommandOptions): Promise<Impo
   const project = await loadProject(options);
   if (hasErrors(project.diagnostics)) return { kind: 'invalid', project };
 
-  mkdirSync(path.dirname(config.stateFile), { recursive: true });
-  const lock = acquireLock(`${config.stateFile}.lock`, 'import', project.display(`${config.stateFile}.lock`));
-  if (lock.tookOverFrom) options.notice(takeoverNotice(lock.tookOverFrom));
+  const { store, close } = openForWriting(config.stateFile, 'import', project.display, options.notice);
   try {
-    const { store } = StateStore.open(config.stateFile, project.display(config.stateFile));
     const live = await readLiveList(connection, options.keyword === undefined ? {} : { keyword: options.keyword });
     const { interviews, fragments } = discoverFiles(config.interviewsDir);
     const result = planImport({
@@ -63,6 +59,6 @@ export async function importCommand(options: ImportCommandOptions): Promise<Impo
     }
     return { kind: 'imported', result, listed: live.items.length, requests: connection.requests(), listWarnings: live.warnings, statePath: project.display(config.stateFile) };
   } finally {
-    lock.release();
+    close();
   }
 }

@@ -1,12 +1,11 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type ResolvedConfig } from '../config.js';
 import { Micro1Error } from '../errors.js';
-import { acquireLock, takeoverNotice } from '../lock.js';
 import type { ProjectOptions } from '../project.js';
 import type { State, StateEntry } from '../state.js';
 import { moveInState, removeFromState, unknownKey, type EditResult } from '../state-edits.js';
-import { loadState, StateStore } from '../state-store.js';
+import { loadState, openForWriting } from '../state-store.js';
 import { parseYamlSource } from '../yaml-file.js';
 
 export interface StateCommandOptions extends ProjectOptions {
@@ -55,17 +54,14 @@ export async function stateMvCommand(options: StateCommandOptions & { from: stri
 
 async function edit<T, R>(options: StateCommandOptions, operation: string, change: (state: State) => EditResult<T>, report: (config: ResolvedConfig, value: T) => R): Promise<R & { statePath: string; serial: number }> {
   const config = await loadConfig(options);
-  mkdirSync(path.dirname(config.stateFile), { recursive: true });
-  const lock = acquireLock(`${config.stateFile}.lock`, operation, display(config, `${config.stateFile}.lock`));
-  if (lock.tookOverFrom) options.notice(takeoverNotice(lock.tookOverFrom));
+  const { store, close } = openForWriting(config.stateFile, operation, (absolute: string) => display(config, absolute), options.notice);
   try {
-    const { store } = StateStore.open(config.stateFile, display(config, config.stateFile));
     const result = change(store.state);
     if (!result.ok) throw new Micro1Error('STATE_EDIT', result.problem.message, hintOf(result.problem));
     store.replace(result.state);
     return { ...report(config, result.value), statePath: display(config, config.stateFile), serial: store.state.serial };
   } finally {
-    lock.release();
+    close();
   }
 }
 
