@@ -100,7 +100,7 @@ export const COMMANDS: Record<string, Command> = {
         ...(values.prune ? { prune: true } : {}),
         ...(values.refresh ? { refresh: true } : {}),
       });
-      const { renderPlanText, renderDiagnosticsText } = await import('./render-text.js');
+      const { renderPlanText } = await import('./render-text.js');
       const { renderDriftText } = await import('./render-drift.js');
       const { planToJson } = await import('./render-json.js');
       const { hasChanges } = await import('./planner.js');
@@ -108,19 +108,18 @@ export const COMMANDS: Record<string, Command> = {
       const gh = await import('./github.js');
       const github = gh.githubContext(io.env);
       const style = { color: useColor(io) };
-      const errStyle = { color: useColor(io, 'stderr') };
       const diagnostics = outcome.project.diagnostics;
       const where = (file: string) => gh.repoPath(outcome.project.config.projectRoot, file, github.workspace);
       if (github.annotations) io.stderr(gh.diagnosticAnnotations(diagnostics, where));
       if (outcome.kind === 'invalid') {
         if (format === 'json') io.stdout(`${JSON.stringify({ format_version: '1.0', valid: false, diagnostics }, null, 2)}\n`);
         if (format === 'markdown') io.stdout(md.renderInvalidMarkdown('plan', diagnostics, { limit: md.COMMENT_LIMIT }));
-        io.stderr(`${renderDiagnosticsText(diagnostics, errStyle)}\n${countLine(diagnostics)}: nothing was planned.\n`);
+        await printDiagnostics(io, diagnostics, 'nothing was planned.');
         appendStepSummary(io, github, (limit) => md.renderInvalidMarkdown('plan', diagnostics, { limit }));
         return EXIT.error;
       }
       if (github.annotations) io.stderr(gh.planWarningAnnotations(outcome.plan.warnings));
-      if (diagnostics.length > 0) io.stderr(`${renderDiagnosticsText(diagnostics, errStyle)}\n`);
+      await printDiagnostics(io, diagnostics);
       // The comment points at the run's summary for the rest, when there is one to point at.
       const fullPlanUrl = github.stepSummary !== undefined ? github.runUrl : undefined;
       for (const warning of outcome.liveWarnings ?? []) io.stderr(`warning: ${warning}\n`);
@@ -170,7 +169,7 @@ export const COMMANDS: Record<string, Command> = {
         });
       }
       const { applyCommand } = await import('./commands/apply.js');
-      const { renderPlanText, renderDiagnosticsText, summaryLine } = await import('./render-text.js');
+      const { renderPlanText, summaryLine } = await import('./render-text.js');
       const { renderApplySummary, renderProgress } = await import('./render-apply.js');
       const md = await import('./render-markdown.js');
       const gh = await import('./github.js');
@@ -223,7 +222,7 @@ export const COMMANDS: Record<string, Command> = {
           const diagnostics = outcome.project.diagnostics;
           const where = (file: string) => gh.repoPath(outcome.project.config.projectRoot, file, github.workspace);
           if (github.annotations) io.stderr(gh.diagnosticAnnotations(diagnostics, where));
-          io.stderr(`${renderDiagnosticsText(diagnostics, style)}\n${countLine(diagnostics)}: nothing was sent.\n`);
+          await printDiagnostics(io, diagnostics, 'nothing was sent.');
           appendStepSummary(io, github, (limit) => md.renderInvalidMarkdown('apply', diagnostics, { limit }));
           return EXIT.error;
         }
@@ -304,7 +303,6 @@ export const COMMANDS: Record<string, Command> = {
     help: ['      --json             print the diagnostics as JSON', ...commonHelp],
     async run(values, _positionals, io) {
       const { loadProject, hasErrors } = await import('./project.js');
-      const { renderDiagnosticsText } = await import('./render-text.js');
       const project = await loadProject({ cwd: io.cwd, env: io.env, ...(values.config ? { configPath: values.config as string } : {}) });
       const { diagnostics, definitions } = project;
       const valid = !hasErrors(diagnostics);
@@ -312,7 +310,7 @@ export const COMMANDS: Record<string, Command> = {
       const github = gh.githubContext(io.env);
       if (github.annotations) io.stderr(gh.diagnosticAnnotations(diagnostics, (file) => gh.repoPath(project.config.projectRoot, file, github.workspace)));
       if (values.json) io.stdout(`${JSON.stringify({ format_version: '1.0', valid, interviews: definitions.length, diagnostics }, null, 2)}\n`);
-      if (diagnostics.length > 0) io.stderr(`${renderDiagnosticsText(diagnostics, { color: useColor(io, 'stderr') })}\n`);
+      await printDiagnostics(io, diagnostics);
       const summary = `${definitions.length} valid interview${definitions.length === 1 ? '' : 's'}; ${countLine(diagnostics)}.`;
       (values.json ? io.stderr : io.stdout)(`${summary}\n`);
       return valid ? EXIT.ok : EXIT.error;
@@ -362,7 +360,6 @@ export const COMMANDS: Record<string, Command> = {
     async run(values, _positionals, io) {
       const { importCommand } = await import('./commands/import.js');
       const { renderImportSummary } = await import('./render-import.js');
-      const { renderDiagnosticsText } = await import('./render-text.js');
       const outcome = await importCommand({
         cwd: io.cwd,
         env: io.env,
@@ -373,7 +370,7 @@ export const COMMANDS: Record<string, Command> = {
       });
       if (outcome.kind === 'invalid') {
         const diagnostics = outcome.project.diagnostics;
-        io.stderr(`${renderDiagnosticsText(diagnostics, { color: useColor(io, 'stderr') })}\n${countLine(diagnostics)}: nothing was imported.\n`);
+        await printDiagnostics(io, diagnostics, 'nothing was imported.');
         return EXIT.error;
       }
       for (const warning of outcome.listWarnings) io.stderr(`warning: ${warning}\n`);
@@ -389,10 +386,9 @@ export const COMMANDS: Record<string, Command> = {
     async run(values, _positionals, io) {
       const { fmtCommand } = await import('./commands/fmt.js');
       const { renderFmtSummary } = await import('./render-fmt.js');
-      const { renderDiagnosticsText } = await import('./render-text.js');
       const check = values.check === true;
       const outcome = await fmtCommand({ cwd: io.cwd, env: io.env, check, ...(values.config ? { configPath: values.config as string } : {}) });
-      if (outcome.diagnostics.length > 0) io.stderr(`${renderDiagnosticsText(outcome.diagnostics, { color: useColor(io, 'stderr') })}\n`);
+      await printDiagnostics(io, outcome.diagnostics);
       io.stdout(renderFmtSummary(outcome, check));
       return outcome.diagnostics.length > 0 || (check && outcome.changed.length > 0) ? EXIT.error : EXIT.ok;
     },
@@ -536,6 +532,14 @@ function redact(env: NodeJS.ProcessEnv, text: string): string {
 }
 
 /** Appends to $GITHUB_STEP_SUMMARY (never overwrites: other steps' tools write there too), within the space left. */
+/** Diagnostics on stderr, coloured only if stderr is a terminal; with `refused`, a count and what was not done. */
+async function printDiagnostics(io: Io, diagnostics: readonly Diagnostic[], refused?: string): Promise<void> {
+  if (diagnostics.length === 0 && refused === undefined) return;
+  const { renderDiagnosticsText } = await import('./render-text.js');
+  const text = renderDiagnosticsText(diagnostics, { color: useColor(io, 'stderr') });
+  io.stderr(refused === undefined ? `${text}\n` : `${text}\n${countLine(diagnostics)}: ${refused}\n`);
+}
+
 function appendStepSummary(io: Io, github: GithubContext, render: (limit: MarkdownLimit) => string): void {
   if (github.stepSummary === undefined) return;
   try {

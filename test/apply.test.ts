@@ -271,6 +271,17 @@ describe('apply guards', () => {
     expect(box.requests).toHaveLength(0);
   });
 
+  it('prints invalid files without colour when only stdout is a terminal', async () => {
+    const box = await sandbox();
+    const dir = project({ 'sales/ae': 'interview_name: A\ninterview_language: xx\n' });
+    const result = await runCli(['apply', '--auto-approve'], dir, { env: env(box), tty: true, stderrTty: false });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('interviews/sales/ae.yaml:2:21  interview_language  "xx" is not a valid interview_language');
+    expect(result.stderr).toContain('1 error, 0 warnings: nothing was sent.');
+    expect(result.stderr).not.toContain('\x1b[');
+    expect(box.requests).toHaveLength(0);
+  });
+
   it('refuses to apply without approval when there is no terminal', async () => {
     const box = await sandbox();
     const dir = project({ 'sales/ae': SALES });
