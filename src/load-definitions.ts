@@ -7,7 +7,8 @@ import type { z } from 'zod';
 import { canonicalBody, type BodyField, type CanonicalBody } from './canonical.js';
 import { formatPath, type Diagnostic } from './diagnostics.js';
 import { definitionSchema, fragmentSchema, KNOWN_KEYS, type DefinitionInput } from './interview-schema.js';
-import type { State } from './state.js';
+import { defineLazy } from './lazy.js';
+import type { State, StateEntry } from './state.js';
 import { didYouMean } from './suggest.js';
 import { PACKAGE_ROOT } from './version.js';
 import { parseYamlSource, type YamlSource } from './yaml-file.js';
@@ -31,6 +32,11 @@ export interface Definition {
   sources: Record<string, string>;
   /** sha256 over the tool's schema version and every source: changes when any input changes. */
   sourceHash: string;
+  /**
+   * Set when every source hashes to what this state entry recorded: the file was not parsed, and
+   * its body is the entry's spec (it carries no `id` or `explicit` fields).
+   */
+  unchangedSince?: StateEntry;
 }
 
 export interface LoadResult {
@@ -170,7 +176,10 @@ function prepare(options: LoadOptions): Prepared {
       combinedHash([file, ...Object.keys(entry.sources).filter((f) => f !== file)], entry.sources) === entry.sourceHash;
     if (unchanged) {
       const fragments = Object.keys(entry.sources!).filter((f) => f !== file);
-      reused.push({ key, file, body: entry.spec, explicit: [], fragments, sources: { ...entry.sources! }, sourceHash: entry.sourceHash });
+      const definition = { key, file, explicit: [], fragments, sources: { ...entry.sources! }, sourceHash: entry.sourceHash, unchangedSince: entry } as Omit<Definition, 'body'>;
+      // Read only if something asks: a plan compares the entry itself, not its spec.
+      defineLazy(definition, 'body', () => entry.spec);
+      reused.push(definition as Definition);
     } else {
       toParse.push({ key, absolute, verify: found.unusual.has(rel) });
     }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import fg from 'fast-glob';
 
@@ -46,10 +46,31 @@ export function sha256(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** sha256 of a file's bytes, or undefined when it cannot be read (it is then parsed, and reported). */
+/** One buffer for every file hashed: ten thousand small allocations are garbage to collect. */
+let hashBuffer: Buffer | undefined;
+
+/**
+ * sha256 of a file's bytes, or undefined when it cannot be read or is over the size limit (it is
+ * then parsed, which reports why). Only a matching hash is ever acted on, so this needs no fstat:
+ * a folder fails to read, and O_NONBLOCK keeps a FIFO put in a file's place from blocking.
+ */
 export function hashFile(absolute: string): string | undefined {
-  const read = readBounded(absolute);
-  return 'bytes' in read ? sha256(read.bytes) : undefined;
+  hashBuffer ??= Buffer.allocUnsafe(MAX_FILE_BYTES + 1);
+  let fd: number;
+  try {
+    fd = openSync(absolute, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    let size = 0;
+    for (let n = 1; n > 0 && size < hashBuffer.length; size += n) n = readSync(fd, hashBuffer, size, hashBuffer.length - size, size);
+    return size > MAX_FILE_BYTES ? undefined : sha256(hashBuffer.subarray(0, size));
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function tooLarge(size: number): FileProblem {

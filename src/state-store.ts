@@ -35,6 +35,7 @@ export function loadState(stateFile: string, display = stateFile): { state: Stat
 
 /** Pure: the state after `entries`. Replaying an entry twice gives the same state. */
 export function foldJournal(state: State, entries: readonly JournalEntry[]): State {
+  if (entries.length === 0) return state;
   const interviews = { ...state.interviews };
   let pending = [...state.pending];
   for (const e of entries) {
