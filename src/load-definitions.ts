@@ -70,8 +70,6 @@ interface InterviewFile {
 export interface ParsedChunk {
   definitions: Definition[];
   diagnostics: Diagnostic[];
-  /** Where each pinned `id` is, by key, for the cross-file checks. */
-  idAt: Record<string, { line: number; column: number }>;
 }
 
 /** Below this many files to parse, a second thread costs more to start than it saves. */
@@ -122,11 +120,10 @@ const BATCH = 32;
 /** parseInterviews over the batches this thread claims from `next`, shared with the other threads. */
 export function parseShared(options: LoadOptions, files: readonly InterviewFile[], next: Int32Array): ParsedChunk {
   const loader = new Loader(options);
-  const chunk: ParsedChunk = { definitions: [], diagnostics: [], idAt: {} };
+  const chunk: ParsedChunk = { definitions: [], diagnostics: [] };
   for (let start = Atomics.add(next, 0, BATCH); start < files.length; start = Atomics.add(next, 0, BATCH)) {
     const part = loader.parse(files.slice(start, start + BATCH));
     chunk.definitions.push(...part.definitions);
-    Object.assign(chunk.idAt, part.idAt);
     chunk.diagnostics = part.diagnostics;
   }
   return chunk;
@@ -191,8 +188,7 @@ function prepare(options: LoadOptions): Prepared {
 function finish(options: LoadOptions, work: Prepared, chunks: readonly ParsedChunk[]): LoadResult {
   const diagnostics = [...work.diagnostics, ...chunks.flatMap((c) => c.diagnostics)];
   const parsed = chunks.flatMap((c) => c.definitions);
-  const idAt = Object.assign({}, ...chunks.map((c) => c.idAt)) as ParsedChunk['idAt'];
-  const refused = checkPinnedIds(parsed, work.reused, options.previous, idAt, diagnostics);
+  const refused = checkPinnedIds(parsed, work.reused, options.previous, (d) => locateId(options, d), diagnostics);
   const definitions = [...work.reused, ...parsed.filter((d) => !refused.has(d))].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { definitions, diagnostics: dedupe(diagnostics) };
 }
@@ -206,13 +202,13 @@ function checkPinnedIds(
   parsed: readonly Definition[],
   reused: readonly Definition[],
   previous: State | undefined,
-  idAt: ParsedChunk['idAt'],
+  locate: (d: Definition) => { line: number; column: number },
   diagnostics: Diagnostic[],
 ): Set<Definition> {
   const refused = new Set<Definition>();
   const refuse = (d: Definition, message: string) => {
     refused.add(d);
-    const at = idAt[d.key] ?? { line: 1, column: 1 };
+    const at = locate(d);
     diagnostics.push({ severity: 'error', file: d.file, ...at, path: 'id', message, hint: 'one micro1 interview can be managed by one file only' });
   };
   const byId = new Map<string, Definition[]>();
@@ -233,6 +229,16 @@ function checkPinnedIds(
   return refused;
 }
 
+/**
+ * Where a file pins its id, for the rare error about it: read again and parsed with positions then,
+ * rather than kept for every file (and every thread) in case.
+ */
+function locateId(options: LoadOptions, d: Definition): { line: number; column: number } {
+  const read = readBounded(path.join(options.projectRoot, d.file));
+  const source = 'bytes' in read ? parseYamlSource(d.file, read.bytes).source : undefined;
+  return source?.locate(['id']) ?? { line: 1, column: 1 };
+}
+
 function inWorker(options: LoadOptions, files: readonly InterviewFile[], next: Int32Array): Promise<ParsedChunk> {
   return new Promise((resolve, reject) => {
     // The worker is tsc's output in dist/ whichever copy of this module runs (bundle, dist, tests).
@@ -251,22 +257,19 @@ interface Layer {
 
 class Loader {
   private readonly diagnostics: Diagnostic[] = [];
-  private readonly files = new Map<string, { bytes?: Uint8Array; source?: YamlSource; hash?: string; problem?: FileProblem; idAt?: { line: number; column: number } }>();
+  private readonly files = new Map<string, { bytes?: Uint8Array; source?: YamlSource; hash?: string; problem?: FileProblem }>();
 
   constructor(private readonly options: LoadOptions) {}
 
   parse(files: readonly InterviewFile[]): ParsedChunk {
     const definitions: Definition[] = [];
-    const idAt: ParsedChunk['idAt'] = {};
     for (const { key, absolute, verify } of files) {
       const definition = this.loadInterview(key, absolute, verify);
-      if (definition === undefined) continue;
-      definitions.push(definition);
-      if (definition.id !== undefined) idAt[key] = this.files.get(absolute)!.idAt!;
       // Only fragments are needed again; an interview's parsed document is let go at once.
-      this.files.set(absolute, { idAt: this.files.get(absolute)!.idAt! });
+      this.files.delete(absolute);
+      if (definition !== undefined) definitions.push(definition);
     }
-    return { definitions, idAt, diagnostics: this.diagnostics };
+    return { definitions, diagnostics: this.diagnostics };
   }
 
   private loadInterview(key: string, absolute: string, verify: boolean): Definition | undefined {
@@ -297,7 +300,6 @@ class Loader {
       return undefined;
     }
     const input: DefinitionInput = result.data;
-    if (input.id !== undefined) this.files.get(absolute)!.idAt = own.locate(['id']);
     const fragments = layers.map((l) => l.source.file);
     const sources: Record<string, string> = { [file]: this.hashOf(absolute) };
     for (const layer of layers) sources[layer.source.file] = this.hashOf(layer.absolute);
@@ -335,27 +337,32 @@ class Loader {
     const layers: Layer[] = [];
     let ok = true;
     entries.forEach((entry: string, index) => {
-      const at = source.locate(typeof raw === 'string' ? ['extends'] : ['extends', index]);
+      // Located only for an error: a file without one is never parsed with positions.
+      const where = typeof raw === 'string' ? ['extends'] : ['extends', index];
       const field = typeof raw === 'string' ? 'extends' : `extends[${index}]`;
+      const refer = (message: string, hint?: string) => {
+        const at = source.locate(where);
+        this.error(source.file, at.line, at.column, field, message, hint);
+      };
       const target = path.resolve(path.dirname(absolute), entry);
       const underRoot = path.relative(this.options.interviewsRoot, target);
       if (underRoot.startsWith('..') || path.isAbsolute(underRoot)) {
-        this.error(source.file, at.line, at.column, field, `"${entry}" points outside the interviews folder`, 'fragments must live under the interviews root');
+        refer(`"${entry}" points outside the interviews folder`, 'fragments must live under the interviews root');
         ok = false;
         return;
       }
       if (!underRoot.split(path.sep).some((part) => part.startsWith('_'))) {
-        this.error(source.file, at.line, at.column, field, `"${entry}" is an interview, not a fragment`, 'fragments are files or folders whose name starts with "_"');
+        refer(`"${entry}" is an interview, not a fragment`, 'fragments are files or folders whose name starts with "_"');
         ok = false;
         return;
       }
       if (chain.includes(target)) {
         const cycle = [...chain.slice(chain.indexOf(target)), target].map((p) => this.relative(p)).join(' → ');
-        this.error(source.file, at.line, at.column, field, `extends cycle: ${cycle}`, 'remove one of the extends entries');
+        refer(`extends cycle: ${cycle}`, 'remove one of the extends entries');
         ok = false;
         return;
       }
-      const fragment = this.read(target, { from: source, at, field, entry });
+      const fragment = this.read(target, { entry, refer });
       if (fragment === undefined) {
         ok = false;
         return;
@@ -383,7 +390,7 @@ class Loader {
   /** `verify: false` is for a regular file just listed under the root, which needs no lstat. */
   private read(
     absolute: string,
-    reference?: { from: YamlSource; at: { line: number; column: number }; field: string; entry: string },
+    reference?: { entry: string; refer: (message: string, hint?: string) => void },
     verify = true,
   ): YamlSource | undefined {
     let entry = this.files.get(absolute);
@@ -400,8 +407,7 @@ class Loader {
     if (problem !== undefined) {
       // Reported at every reference: each file that names a missing fragment is itself broken.
       if (reference !== undefined) {
-        const { from, at, field, entry: name } = reference;
-        this.error(from.file, at.line, at.column, field, `fragment "${name}" ${problem.message}`, problem.hint);
+        reference.refer(`fragment "${reference.entry}" ${problem.message}`, problem.hint);
       } else {
         this.error(file, 1, 1, '', problem.message, problem.hint);
       }

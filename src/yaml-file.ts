@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { CST, Document, LineCounter, Node } from 'yaml';
 import { formatPath, type Diagnostic } from './diagnostics.js';
+import { parseSimpleYaml } from './simple-yaml.js';
 
 /**
  * The YAML parser is loaded on first use, not at start-up: a plan in which every file matches the
@@ -34,18 +35,31 @@ const MAX_DEPTH = 64;
  * 590 MB: reading stops at this many.
  */
 const MAX_TOKENS = 100_000;
+/**
+ * A real definition is a few kilobytes. Larger files go to the full parser even when simple, so
+ * that the limits above refuse them with the same message whichever way they would be read.
+ */
+const SIMPLE_MAX_CHARS = 256 * 1024;
 
-export function parseYamlSource(file: string, bytes: Uint8Array): { source?: YamlSource; diagnostics: Diagnostic[] } {
-  const { Composer, LineCounter, isAlias, isMap, isScalar, isSeq, visit } = yamlLib();
-  const fail = (message: string, line = 1, column = 1, hint?: string) => ({
-    diagnostics: [{ severity: 'error' as const, file, line, column, path: '', message, ...(hint ? { hint } : {}) }],
+type Parsed = { source?: YamlSource; diagnostics: Diagnostic[] };
+
+/** A parse that failed with one error about the whole file (path ''). */
+function failWith(file: string) {
+  return (message: string, line = 1, column = 1, hint?: string): Parsed => ({
+    diagnostics: [{ severity: 'error', file, line, column, path: '', message, ...(hint ? { hint } : {}) }],
   });
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function parseYamlSource(file: string, bytes: Uint8Array): Parsed {
+  const fail = failWith(file);
 
   const nul = bytes.indexOf(0);
   if (nul !== -1) return fail('is a binary file (it contains a NUL byte), not YAML text', ...lineOf(bytes, nul));
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = strictUtf8.decode(bytes);
   } catch {
     const loose = new TextDecoder('utf-8').decode(bytes);
     return fail('is not valid UTF-8', ...lineOfText(loose, loose.indexOf('\uFFFD')), 'save the file as UTF-8');
@@ -53,6 +67,24 @@ export function parseYamlSource(file: string, bytes: Uint8Array): { source?: Yam
   // A UTF-8 byte-order mark is accepted; drop it so columns on line 1 count from the first real character.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 
+  // The common case: plain YAML read in one pass, with the value the full parser gives. Positions
+  // are wanted only for a diagnostic, so the full parse that knows them waits for the first one.
+  const simple = text.length <= SIMPLE_MAX_CHARS ? parseSimpleYaml(text) : undefined;
+  if (simple !== undefined) {
+    let full: YamlSource | undefined;
+    const locate: YamlSource['locate'] = (at, options) => {
+      full ??= parseFully(file, text).source;
+      return full?.locate(at, options) ?? { line: 1, column: 1 };
+    };
+    return { source: { file, value: simple, locate }, diagnostics: [] };
+  }
+  return parseFully(file, text);
+}
+
+/** The yaml package's parse, with every check and the positions of every node. */
+function parseFully(file: string, text: string): Parsed {
+  const { Composer, LineCounter, isAlias, isMap, isScalar, isSeq, visit } = yamlLib();
+  const fail = failWith(file);
   const lineCounter = new LineCounter();
   const pos = (offset: number) => {
     const { line, col } = lineCounter.linePos(offset);
