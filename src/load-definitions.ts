@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { lstatSync, realpathSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { z } from 'zod';
 import { canonicalBody, type BodyField, type CanonicalBody } from './canonical.js';
 import { formatPath, type Diagnostic } from './diagnostics.js';
@@ -239,7 +238,8 @@ function locateId(options: LoadOptions, d: Definition): { line: number; column: 
   return source?.locate(['id']) ?? { line: 1, column: 1 };
 }
 
-function inWorker(options: LoadOptions, files: readonly InterviewFile[], next: Int32Array): Promise<ParsedChunk> {
+async function inWorker(options: LoadOptions, files: readonly InterviewFile[], next: Int32Array): Promise<ParsedChunk> {
+  const { Worker } = await import('node:worker_threads');
   return new Promise((resolve, reject) => {
     // The worker is tsc's output in dist/ whichever copy of this module runs (bundle, dist, tests).
     const worker = new Worker(path.join(PACKAGE_ROOT, 'dist', 'parse-worker.js'), { workerData: { options, files, next } });

@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import type { Io } from './cli.js';
 
 /** The real terminal: process streams, environment and signals. */
@@ -25,6 +24,8 @@ export function processIo(env: NodeJS.ProcessEnv = process.env, cwd = process.cw
 }
 
 async function ask(question: string): Promise<string> {
+  // Loaded when a question is asked: every other run would pay for readline and streams at start.
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return await rl.question(question);
