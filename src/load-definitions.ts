@@ -153,9 +153,11 @@ function prepare(options: LoadOptions): Prepared {
     if (!hashes.has(file)) hashes.set(file, hashFile(path.join(projectRoot, file)));
     return hashes.get(file);
   };
+  // Found paths are relative to the interviews root, with forward slashes: one prefix makes them project-relative.
+  const under = relative(interviewsRoot);
+  const prefix = under === '' ? '' : `${under}/`;
   for (const rel of found.interviews) {
-    const absolute = path.join(interviewsRoot, rel);
-    const file = relative(absolute);
+    const file = prefix + rel;
     const key = rel.replace(/\.ya?ml$/, '');
     const clash = byKey.get(key);
     if (clash !== undefined) {
@@ -177,7 +179,7 @@ function prepare(options: LoadOptions): Prepared {
       defineLazy(definition, 'body', () => entry.spec);
       reused.push(definition as Definition);
     } else {
-      toParse.push({ key, absolute, verify: found.unusual.has(rel) });
+      toParse.push({ key, absolute: path.join(interviewsRoot, rel), verify: found.unusual.has(rel) });
     }
   }
   return { toParse, reused, diagnostics };
@@ -216,7 +218,8 @@ function checkPinnedIds(
     if (owners.length < 2) continue;
     for (const d of owners) refuse(d, `id "${id}" is also pinned by ${owners.filter((o) => o !== d).map((o) => o.file).join(', ')}`);
   }
-  if (previous === undefined) return refused;
+  // Only a parsed file can pin an id (an unchanged one is taken from the state without its id).
+  if (previous === undefined || byId.size === 0) return refused;
   const present = new Map<string, Definition>([...reused, ...parsed].map((d) => [d.key, d]));
   for (const [key, entry] of Object.entries(previous.interviews)) {
     const holder = present.get(key);

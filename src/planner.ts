@@ -64,7 +64,8 @@ export function plan(definitions: readonly Definition[], state: State, options: 
   const warnings: PlanWarning[] = [];
   const desiredKeys = new Set(definitions.map((d) => d.key));
   const entries = new Map(Object.entries(state.interviews));
-  const stateKeyById = new Map([...entries].map(([key, entry]) => [entry.id, key]));
+  // Only a pinned id whose key has no entry (a moved file) is looked up by id: built on first need.
+  let stateKeyById: Map<string, string> | undefined;
   const pendingKeys = new Set(state.pending.map((p) => p.key));
   const movedFrom = new Set<string>();
 
@@ -72,6 +73,7 @@ export function plan(definitions: readonly Definition[], state: State, options: 
     let entryKey: string | undefined = entries.has(def.key) ? def.key : undefined;
     let moved: string | undefined;
     if (entryKey === undefined && def.id !== undefined) {
+      stateKeyById ??= new Map([...entries].map(([key, entry]) => [entry.id, key]));
       const previous = stateKeyById.get(def.id);
       if (previous !== undefined && !desiredKeys.has(previous)) {
         entryKey = previous;
@@ -132,7 +134,7 @@ export function plan(definitions: readonly Definition[], state: State, options: 
     }
   }
 
-  for (const [key, entry] of Object.entries(state.interviews)) {
+  for (const [key, entry] of entries) {
     if (desiredKeys.has(key) || movedFrom.has(key)) continue;
     if (options.prune) {
       changes.push({ key, file: fileOf(key, entry.sources), action: 'delete', id: entry.id, before: entry.spec, after: null, fields: [], via: [] });
