@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, realpathSync, statSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
 import { canonicalBody, type BodyField, type CanonicalBody } from './canonical.js';
@@ -9,7 +8,6 @@ import { definitionSchema, fragmentSchema, KNOWN_KEYS, type DefinitionInput } fr
 import { defineLazy } from './lazy.js';
 import type { State, StateEntry } from './state.js';
 import { didYouMean } from './suggest.js';
-import { PACKAGE_ROOT } from './version.js';
 import { parseYamlSource, type YamlSource } from './yaml-file.js';
 import { discoverFiles, hashFile, MAX_FILE_BYTES, readBounded, sha256, tooLarge, type FileProblem } from './source-files.js';
 export { discoverFiles, sha256 } from './source-files.js';
@@ -65,14 +63,11 @@ interface InterviewFile {
   verify: boolean;
 }
 
-/** What parsing a set of interview files gave: the unit of work of a thread. */
-export interface ParsedChunk {
+/** What parsing the new and changed interview files gave. */
+interface ParsedFiles {
   definitions: Definition[];
   diagnostics: Diagnostic[];
 }
-
-/** Below this many files to parse, a second thread costs more to start than it saves. */
-const PARALLEL_FROM = 400;
 
 /**
  * Bumped whenever the meaning of a file changes (schema, defaults, canonical form), so that
@@ -88,44 +83,7 @@ const FIELD_KEYS: Record<string, readonly string[]> = {
 
 export function loadDefinitions(options: LoadOptions): LoadResult {
   const work = prepare(options);
-  return finish(options, work, [parseInterviews(options, work.toParse)]);
-}
-
-/**
- * loadDefinitions, with the parsing shared between this thread and worker threads when there
- * are many files to parse (every file is new or changed). Results are identical.
- */
-export async function loadDefinitionsInParallel(options: LoadOptions): Promise<LoadResult> {
-  const work = prepare(options);
-  const threads = Math.min(4, os.availableParallelism());
-  if (work.toParse.length < PARALLEL_FROM || threads < 2) return finish(options, work, [parseInterviews(options, work.toParse)]);
-  // Every thread, this one included, takes the next batch off a shared counter until none is left:
-  // a worker still starting up simply takes fewer batches.
-  const next = new Int32Array(new SharedArrayBuffer(4));
-  const { projectRoot, interviewsRoot } = options;
-  const others = Array.from({ length: threads - 1 }, () => inWorker({ projectRoot, interviewsRoot }, work.toParse, next));
-  const mine = parseShared(options, work.toParse, next);
-  return finish(options, work, [mine, ...(await Promise.all(others))]);
-}
-
-/** Parses and validates interview files (and the fragments they extend). Runs in any thread. */
-export function parseInterviews(options: LoadOptions, files: readonly InterviewFile[]): ParsedChunk {
-  return new Loader(options).parse(files);
-}
-
-/** Files handed out in batches this big: small enough to balance, large enough to be cheap. */
-const BATCH = 32;
-
-/** parseInterviews over the batches this thread claims from `next`, shared with the other threads. */
-export function parseShared(options: LoadOptions, files: readonly InterviewFile[], next: Int32Array): ParsedChunk {
-  const loader = new Loader(options);
-  const chunk: ParsedChunk = { definitions: [], diagnostics: [] };
-  for (let start = Atomics.add(next, 0, BATCH); start < files.length; start = Atomics.add(next, 0, BATCH)) {
-    const part = loader.parse(files.slice(start, start + BATCH));
-    chunk.definitions.push(...part.definitions);
-    chunk.diagnostics = part.diagnostics;
-  }
-  return chunk;
+  return finish(options, work, new Loader(options).parse(work.toParse));
 }
 
 interface Prepared {
@@ -186,9 +144,9 @@ function prepare(options: LoadOptions): Prepared {
 }
 
 /** Cross-file checks on everything loaded, then one sorted result. */
-function finish(options: LoadOptions, work: Prepared, chunks: readonly ParsedChunk[]): LoadResult {
-  const diagnostics = [...work.diagnostics, ...chunks.flatMap((c) => c.diagnostics)];
-  const parsed = chunks.flatMap((c) => c.definitions);
+function finish(options: LoadOptions, work: Prepared, parsedFiles: ParsedFiles): LoadResult {
+  const diagnostics = [...work.diagnostics, ...parsedFiles.diagnostics];
+  const parsed = parsedFiles.definitions;
   const refused = checkPinnedIds(parsed, work.reused, options.previous, (d) => locateId(options, d), diagnostics);
   const definitions = [...work.reused, ...parsed.filter((d) => !refused.has(d))].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { definitions, diagnostics: dedupe(diagnostics) };
@@ -241,17 +199,6 @@ function locateId(options: LoadOptions, d: Definition): { line: number; column: 
   return source?.locate(['id']) ?? { line: 1, column: 1 };
 }
 
-async function inWorker(options: LoadOptions, files: readonly InterviewFile[], next: Int32Array): Promise<ParsedChunk> {
-  const { Worker } = await import('node:worker_threads');
-  return new Promise((resolve, reject) => {
-    // The worker is tsc's output in dist/ whichever copy of this module runs (bundle, dist, tests).
-    const worker = new Worker(path.join(PACKAGE_ROOT, 'dist', 'parse-worker.js'), { workerData: { options, files, next } });
-    worker.once('message', (chunk: ParsedChunk) => resolve(chunk));
-    worker.once('error', reject);
-    worker.once('exit', (code) => code !== 0 && reject(new Error(`bug: the parse worker exited with code ${code}`)));
-  });
-}
-
 interface Layer {
   source: YamlSource;
   /** Absolute path. */
@@ -264,7 +211,7 @@ class Loader {
 
   constructor(private readonly options: LoadOptions) {}
 
-  parse(files: readonly InterviewFile[]): ParsedChunk {
+  parse(files: readonly InterviewFile[]): ParsedFiles {
     const definitions: Definition[] = [];
     for (const { key, absolute, verify } of files) {
       const definition = this.loadInterview(key, absolute, verify);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadConfig, type ResolvedConfig } from './config.js';
 import { sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { Micro1Error } from './errors.js';
-import { loadDefinitionsInParallel, type Definition } from './load-definitions.js';
+import { loadDefinitions, type Definition } from './load-definitions.js';
 import type { State } from './state.js';
 import { loadState } from './state-store.js';
 
@@ -33,7 +33,7 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
   }
   // Includes what a crashed apply journaled but never folded in: plan sees every confirmed change.
   const { state } = loadState(config.stateFile, display(config.stateFile));
-  const { definitions, diagnostics } = await loadDefinitionsInParallel({ projectRoot: config.projectRoot, interviewsRoot: config.interviewsDir, previous: state });
+  const { definitions, diagnostics } = loadDefinitions({ projectRoot: config.projectRoot, interviewsRoot: config.interviewsDir, previous: state });
   return { config, definitions, diagnostics: sortDiagnostics(diagnostics), state, display };
 }
 
