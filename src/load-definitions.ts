@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { lstatSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
@@ -464,9 +463,9 @@ class Loader {
  */
 export function combinedHash(files: readonly string[], sources: Record<string, string>): string {
   const [own, ...fragments] = files;
-  const hash = createHash('sha256').update(DEFINITION_FORMAT);
-  for (const file of [own ?? '', ...[...fragments].sort()]) hash.update(`\0${file}\0${sources[file] ?? ''}`);
-  return `sha256:${hash.digest('hex')}`;
+  let text = DEFINITION_FORMAT;
+  for (const file of [own ?? '', ...[...fragments].sort()]) text += `\0${file}\0${sources[file] ?? ''}`;
+  return `sha256:${sha256(text)}`;
 }
 
 /** Mappings merge key by key; anything else (lists included) replaces. Inputs are never mutated. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 
@@ -51,7 +51,8 @@ function walk(root: string, folder: string, inFragment: boolean, found: ReturnTy
 }
 
 export function sha256(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
+  // One-shot: three times faster than a Hash object for a small file, and there are thousands.
+  return hash('sha256', data, 'hex');
 }
 
 /** One buffer for every file hashed: ten thousand small allocations are garbage to collect. */

@@ -1,7 +1,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadDefinitions } from '../src/load-definitions.js';
+import { combinedHash, loadDefinitions } from '../src/load-definitions.js';
 import { plan } from '../src/planner.js';
 import { emptyState, readState, writeState, type State } from '../src/state.js';
 import { fixture, runCli } from './helpers.js';
@@ -93,6 +93,16 @@ describe('the unchanged-file shortcut', () => {
     const result = await runCli(['plan'], dir);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('interviews/team/role-0002.yaml:1:5  id  id "id-1" is already managed by interviews/team/role-0001.yaml');
+  });
+});
+
+describe('the source hash', () => {
+  it('is the one earlier versions wrote, fragments in path order, so no state loses its shortcut', () => {
+    const sources = { 'interviews/a.yaml': 'aa', 'interviews/_shared/c.yaml': 'cc', 'interviews/_shared/b.yaml': 'bb' };
+    // sha256 of 'micro1-sync/definition@1', then "\0file\0hash" for the file and each fragment in path order.
+    const expected = 'sha256:d2c773752ec1ba35e01a1c3aaa954f104edd1bd683a7a8c5fa5805df78d9d6e9';
+    expect(combinedHash(['interviews/a.yaml', 'interviews/_shared/c.yaml', 'interviews/_shared/b.yaml'], sources)).toBe(expected);
+    expect(combinedHash(['interviews/a.yaml', 'interviews/_shared/b.yaml', 'interviews/_shared/c.yaml'], sources)).toBe(expected);
   });
 });
 
