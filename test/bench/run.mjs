@@ -27,6 +27,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function time(fn, runs = RUNS) {
   const samples = [];
   for (let i = 0; i < runs; i++) {
+    // Each sample starts on a collected heap: the last sample's garbage is not this one's to pay.
+    globalThis.gc?.();
     const start = process.hrtime.bigint();
     await fn();
     samples.push(Number(process.hrtime.bigint() - start) / 1e6);
@@ -35,8 +37,10 @@ async function time(fn, runs = RUNS) {
 }
 function report(id, name, value, unit, baseline, baselineName, ok, target) {
   const ratio = baseline ? value / baseline : undefined;
-  const line = `${id}. ${name.padEnd(46)} ${value.toFixed(unit === 'req/s' ? 1 : 0).padStart(7)} ${unit.padEnd(5)} baseline ${baseline.toFixed(unit === 'req/s' ? 1 : 0).padStart(6)} ${unit.padEnd(5)} (${baselineName})  ratio ${ratio.toFixed(2)}x  target ${target}  ${ok ? 'OK' : 'MISSED'}`;
-  rows.push({ id, ok });
+  const reference = ok === undefined;
+  const verdict = reference ? '(for reference, no target)' : `target ${target}  ${ok ? 'OK' : 'MISSED'}`;
+  const line = `${id}. ${name.padEnd(46)} ${value.toFixed(unit === 'req/s' ? 1 : 0).padStart(7)} ${unit.padEnd(5)} baseline ${baseline.toFixed(unit === 'req/s' ? 1 : 0).padStart(6)} ${unit.padEnd(5)} (${baselineName})  ratio ${ratio.toFixed(2)}x  ${verdict}`;
+  if (!reference) rows.push({ id, ok });
   console.log(line);
 }
 const want = (id) => only.length === 0 || only.includes(id);
@@ -74,6 +78,12 @@ if (want(1) || want(2)) {
   if (want(1)) {
     const ms = await time(() => planOnce(root));
     report(1, `plan ${N} files, no changes`, ms, 'ms', baseline, 'read + sha256', ms <= 2 * baseline && ms < 1000, '<=2x, <1 s');
+  }
+  if (want(1)) {
+    // 1b: what a user waits for: a fresh `micro1 plan` process, whose code V8 has not compiled
+    // or optimised yet and whose heap starts small. For reference; the target is scenario 1's.
+    const ms = await time(() => spawnSync(process.execPath, [BIN, 'plan'], { cwd: root, stdio: 'ignore' }), 3);
+    report('1b', `CLI plan ${N} files, no changes`, ms, 'ms', baseline, 'read + sha256');
   }
   if (want(2)) {
     for (let i = 0; i < 10; i++) writeFileSync(fileOf(root, i * 97), definitionText(i * 97, 1));
@@ -130,7 +140,7 @@ if (want(4)) {
   writeFileSync(fileOf(root, 7), definitionText(7, 1));
   const ms = await time(() => run([BIN, 'plan']), 10);
   report(4, 'CLI plan, 100 files, 1 edited since apply', ms, 'ms', baseline, 'node -e 0', ms < 300, '<300 ms');
-  report('4b', 'CLI plan, 100 files, nothing applied yet', cold, 'ms', baseline, 'node -e 0', true, '(reference)');
+  report('4b', 'CLI plan, 100 files, nothing applied yet', cold, 'ms', baseline, 'node -e 0');
   rmSync(root, { recursive: true, force: true });
 }
 
