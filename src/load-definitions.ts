@@ -4,8 +4,7 @@ import type { z } from 'zod';
 import { canonicalBody, type BodyField, type CanonicalBody } from './canonical.js';
 import { formatPath, type Diagnostic } from './diagnostics.js';
 import { definitionSchema, fragmentSchema, KNOWN_KEYS, type DefinitionInput } from './interview-schema.js';
-import { defineLazy } from './lazy.js';
-import type { State, StateEntry } from './state.js';
+import type { State } from './state.js';
 import { didYouMean } from './suggest.js';
 import { parseYamlSource, type YamlSource } from './yaml-file.js';
 import { discoverFiles, hashFile, MAX_FILE_BYTES, readBounded, sha256, tooLarge, type FileProblem } from './source-files.js';
@@ -28,11 +27,6 @@ export interface Definition {
   sources: Record<string, string>;
   /** sha256 over the tool's schema version and every source: changes when any input changes. */
   sourceHash: string;
-  /**
-   * Set when every source hashes to what this state entry recorded: the file was not parsed, and
-   * its body is the entry's spec (it carries no `id` or `explicit` fields).
-   */
-  unchangedSince?: StateEntry;
 }
 
 export interface LoadResult {
@@ -131,10 +125,7 @@ function prepare(options: LoadOptions): Prepared {
       combinedHash([file, ...Object.keys(entry.sources).filter((f) => f !== file)], entry.sources) === entry.sourceHash;
     if (unchanged) {
       const fragments = Object.keys(entry.sources!).filter((f) => f !== file);
-      const definition = { key, file, explicit: [], fragments, sources: { ...entry.sources! }, sourceHash: entry.sourceHash, unchangedSince: entry } as Omit<Definition, 'body'>;
-      // Read only if something asks: a plan compares the entry itself, not its spec.
-      defineLazy(definition, 'body', () => entry.spec);
-      reused.push(definition as Definition);
+      reused.push({ key, file, body: entry.spec, explicit: [], fragments, sources: { ...entry.sources! }, sourceHash: entry.sourceHash });
     } else {
       toParse.push({ key, absolute: path.join(interviewsRoot, rel), verify: found.unusual.has(rel) });
     }

@@ -5,7 +5,6 @@ import { z } from 'zod';
 import type { CanonicalBody } from './canonical.js';
 import { errnoCode, Micro1Error } from './errors.js';
 import { ID_PATTERN } from './interview-schema.js';
-import { readStateLazily } from './lazy-state.js';
 
 /** The last-applied record of one interview. */
 export interface StateEntry {
@@ -73,16 +72,13 @@ const stateSchema = z.strictObject({
 
 /** Reads the state file. A missing file is an empty state; anything unreadable is an error, never replaced. */
 export function readState(file: string, displayName = file): State {
-  let bytes: Buffer;
+  let text: string;
   try {
-    bytes = readFileSync(file);
+    text = readFileSync(file, 'utf8');
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return emptyState();
     throw new Micro1Error('STATE_UNREADABLE', `Cannot read the state file ${displayName}: ${String(error)}`, { cause: error });
   }
-  const lazy = readStateLazily(bytes, (raw) => isWellFormed(raw, { specsChecked: true }));
-  if (lazy !== undefined) return withPending(lazy as StateOnDisk);
-  const text = bytes.toString('utf8');
   const restore = `restore it from git (git checkout -- ${displayName}) or from the CI artefact; micro1-sync never overwrites a state file it cannot read`;
   let raw: unknown;
   try {
@@ -97,7 +93,7 @@ export function readState(file: string, displayName = file): State {
   }
   // The common case, a state micro1-sync wrote, is checked in one cheap pass; zod runs only to
   // explain a state that fails it (10,000 entries through zod cost more than the rest of a plan).
-  if (isWellFormed(raw)) return withPending(raw);
+  if (isWellFormed(raw)) return { ...raw, pending: raw.pending ?? [] } as State;
   const parsed = stateSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -111,26 +107,15 @@ const TOP_KEYS = new Set(['version', 'lineage', 'serial', 'interviews', 'pending
 const ENTRY_KEYS = new Set(['id', 'spec', 'sourceHash', 'sources', 'appliedAt']);
 const PENDING_KEYS = new Set(['key', 'interview_name', 'spec', 'sourceHash', 'startedAt']);
 
-/** A state as written: `pending` may be left out. */
-type StateOnDisk = Omit<State, 'pending'> & { pending?: PendingCreate[] };
-
-function withPending(raw: StateOnDisk): State {
-  return { ...raw, pending: raw.pending ?? [] };
-}
-
-/**
- * Exactly what stateSchema accepts, no more: when this says no, stateSchema says why.
- * `specsChecked`: the lazy reader has already checked every spec, which must not be read here.
- */
-function isWellFormed(raw: unknown, { specsChecked = false } = {}): raw is StateOnDisk {
-  const isSpec = (spec: unknown) => specsChecked || isBody(spec);
+/** Exactly what stateSchema accepts, no more: when this says no, stateSchema says why. */
+function isWellFormed(raw: unknown): raw is Omit<State, 'pending'> & { pending?: PendingCreate[] } {
   if (!isRecord(raw) || !onlyKeys(raw, TOP_KEYS)) return false;
   if (raw.version !== STATE_VERSION || typeof raw.lineage !== 'string') return false;
   if (typeof raw.serial !== 'number' || !Number.isInteger(raw.serial) || raw.serial < 0) return false;
   if (!isRecord(raw.interviews)) return false;
   for (const entry of Object.values(raw.interviews)) {
     if (!isRecord(entry) || !onlyKeys(entry, ENTRY_KEYS)) return false;
-    if (typeof entry.id !== 'string' || !ID_PATTERN.test(entry.id) || !isSpec(entry.spec)) return false;
+    if (typeof entry.id !== 'string' || !ID_PATTERN.test(entry.id) || !isBody(entry.spec)) return false;
     if (typeof entry.sourceHash !== 'string' || typeof entry.appliedAt !== 'string') return false;
     if (entry.sources !== undefined && !(isRecord(entry.sources) && Object.values(entry.sources).every((h) => typeof h === 'string'))) return false;
   }
@@ -139,7 +124,7 @@ function isWellFormed(raw: unknown, { specsChecked = false } = {}): raw is State
   return raw.pending.every(
     (p) =>
       isRecord(p) && onlyKeys(p, PENDING_KEYS) && typeof p.key === 'string' && typeof p.interview_name === 'string' &&
-      isSpec(p.spec) && typeof p.sourceHash === 'string' && typeof p.startedAt === 'string',
+      isBody(p.spec) && typeof p.sourceHash === 'string' && typeof p.startedAt === 'string',
   );
 }
 
