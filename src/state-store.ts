@@ -2,7 +2,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, r
 import path from 'node:path';
 import { errnoCode, Micro1Error } from './errors.js';
 import { acquireLock, takeoverNotice } from './lock.js';
-import { readState, writeState, type PendingCreate, type State, type StateEntry } from './state.js';
+import { fsyncFolder, readState, writeState, type PendingCreate, type State, type StateEntry } from './state.js';
 
 /**
  * Apply records each confirmed change by appending one line to `<state>.journal` and folds the
@@ -125,6 +125,8 @@ export class StateStore {
       this.fd = openSync(journalFileOf(this.stateFile), 'a', 0o644);
       const header: JournalHeader = { journal: 1, lineage: this.current.lineage, baseSerial: this.current.serial };
       this.journalBytes = writeSync(this.fd, `${JSON.stringify(header)}\n`);
+      // The journal's name must be on disk too, or a power cut could lose the whole file.
+      fsyncFolder(path.dirname(this.stateFile));
     }
     this.journalBytes += writeSync(this.fd, `${JSON.stringify(entry)}\n`);
     if (durable) fsyncSync(this.fd);

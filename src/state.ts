@@ -171,6 +171,14 @@ export function writeFileAtomic(file: string, content: string): void {
   }
   closeSync(fd);
   renameSync(temp, file);
+  fsyncFolder(dir);
+}
+
+/**
+ * Makes a file created or renamed in `dir` survive a power cut: the file's own fsync covers its
+ * bytes, not its name in the folder.
+ */
+export function fsyncFolder(dir: string): void {
   try {
     const dirFd = openSync(dir, 'r');
     fsyncSync(dirFd);
