@@ -31,11 +31,15 @@ export function writeSavedPlan(
   writeFileAtomic(file, `${JSON.stringify(saved, null, 2)}\n`);
 }
 
-/** Reads a saved plan and refuses one that is not exactly what `plan --out` wrote. */
-export function readSavedPlan(file: string): SavedPlan {
+/**
+ * Reads a saved plan and refuses one that is not exactly what `plan --out` wrote. Errors name it
+ * as `shown` (the path the user typed), not the absolute path read.
+ */
+export function readSavedPlan(absolute: string, shown = absolute): SavedPlan {
+  const file = shown;
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(readFileSync(absolute, 'utf8'));
   } catch (error) {
     const why = errnoCode(error) === 'ENOENT' ? 'does not exist' : 'is not a valid JSON plan';
     throw new Micro1Error('PLAN_UNREADABLE', `The saved plan ${file} ${why}`, { hint: 'create it with `micro1 plan --out FILE`', cause: error });

@@ -341,6 +341,23 @@ describe('apply guards', () => {
     expect(box.interviews()).toHaveLength(2);
   });
 
+  it('names a saved plan it cannot use by the path given, and sends nothing', async () => {
+    const box = await sandbox();
+    const dir = project({ 'sales/ae': SALES });
+    expect((await runCli(['plan', '--out', 'plans/p.json'], dir, { env: env(box) })).code).toBe(0);
+    const planFile = path.join(dir, 'plans/p.json');
+    writeFileSync(planFile, readFileSync(planFile, 'utf8').replace('"prune": false', '"prune": true'));
+    const tampered = await runCli(['apply', 'plans/p.json'], dir, { env: env(box) });
+    expect(tampered.stderr).toContain('The saved plan plans/p.json was modified after it was written (checksum mismatch)');
+    const missing = await runCli(['apply', 'plans/none.json'], dir, { env: env(box) });
+    expect(missing.stderr).toContain('The saved plan plans/none.json does not exist');
+    for (const result of [tampered, missing]) {
+      expect(result.code).toBe(1);
+      expect(result.stderr).not.toContain(dir);
+    }
+    expect(box.requests).toHaveLength(0);
+  });
+
   it('keeps the key out of every output and file', async () => {
     const box = await sandbox({ fault: once('PUT', '/interview', { kind: 'status', status: 400, body: { status: false, message: `bad key ${API_KEY}` } }) });
     const dir = project({ 'sales/ae': SALES, 'design/pd': DESIGNER });

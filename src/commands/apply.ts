@@ -54,7 +54,7 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
     });
   }
   checkBaseUrl(config.api.baseUrl);
-  const saved = options.planFile === undefined ? undefined : readSavedPlan(path.resolve(options.cwd, options.planFile));
+  const saved = options.planFile === undefined ? undefined : readSavedPlan(path.resolve(options.cwd, options.planFile), options.planFile);
 
   const { store, close } = openForWriting(config.stateFile, 'apply', display, options.notice);
   try {
