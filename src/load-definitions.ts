@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { canonicalBody, type BodyField, type CanonicalBody } from './canonical.js';
 import { formatPath, type Diagnostic } from './diagnostics.js';
 import { definitionSchema, fragmentSchema, KNOWN_KEYS, type DefinitionInput } from './interview-schema.js';
-import type { State } from './state.js';
+import type { State, StateEntry } from './state.js';
 import { didYouMean } from './suggest.js';
 import { parseYamlSource, type YamlSource } from './yaml-file.js';
 import { discoverFiles, hashFile, MAX_FILE_BYTES, readBounded, sha256, tooLarge, type FileProblem } from './source-files.js';
@@ -109,7 +109,7 @@ function prepare(options: LoadOptions): Prepared {
   const prefix = under === '' ? '' : `${under}/`;
   for (const rel of found.interviews) {
     const file = prefix + rel;
-    const key = rel.replace(/\.ya?ml$/, '');
+    const key = rel.slice(0, rel.lastIndexOf('.'));
     const clash = byKey.get(key);
     if (clash !== undefined) {
       error(file, `defines the same key "${key}" as ${clash}`, 'keep one of the two files');
@@ -117,20 +117,30 @@ function prepare(options: LoadOptions): Prepared {
     }
     byKey.set(key, file);
     const entry = options.previous?.interviews[key];
-    const unchanged =
-      entry?.sources !== undefined &&
-      !found.unusual.has(rel) &&
-      entry.sources[file] !== undefined &&
-      Object.entries(entry.sources).every(([source, hash]) => hashOf(source) === hash) &&
-      combinedHash([file, ...Object.keys(entry.sources).filter((f) => f !== file)], entry.sources) === entry.sourceHash;
-    if (unchanged) {
-      const fragments = Object.keys(entry.sources!).filter((f) => f !== file);
-      reused.push({ key, file, body: entry.spec, explicit: [], fragments, sources: { ...entry.sources! }, sourceHash: entry.sourceHash });
+    const fragments = entry === undefined || found.unusual.has(rel) ? undefined : unchangedFragments(entry, file, hashOf);
+    if (fragments !== undefined) {
+      // The entry's own sources object: nothing changes a definition's or an entry's sources.
+      reused.push({ key, file, body: entry!.spec, explicit: [], fragments, sources: entry!.sources!, sourceHash: entry!.sourceHash });
     } else {
       toParse.push({ key, absolute: path.join(interviewsRoot, rel), verify: found.unusual.has(rel) });
     }
   }
   return { toParse, reused, diagnostics };
+}
+
+/**
+ * The fragments `file` extended when `entry` was applied, if every source still hashes to what the
+ * entry recorded under this definition format (so the file need not be parsed again); else undefined.
+ */
+function unchangedFragments(entry: StateEntry, file: string, hashOf: (file: string) => string | undefined): string[] | undefined {
+  const { sources } = entry;
+  if (sources === undefined || sources[file] === undefined) return undefined;
+  const fragments: string[] = [];
+  for (const source of Object.keys(sources)) {
+    if (hashOf(source) !== sources[source]) return undefined;
+    if (source !== file) fragments.push(source);
+  }
+  return combinedHash([file, ...fragments], sources) === entry.sourceHash ? fragments : undefined;
 }
 
 /** Cross-file checks on everything loaded, then one sorted result. */
@@ -453,9 +463,9 @@ class Loader {
  * the state, whose keys are sorted, reproduce it).
  */
 export function combinedHash(files: readonly string[], sources: Record<string, string>): string {
-  const [own, ...fragments] = files;
-  let text = DEFINITION_FORMAT;
-  for (const file of [own ?? '', ...[...fragments].sort()]) text += `\0${file}\0${sources[file] ?? ''}`;
+  const [own = '', ...fragments] = files;
+  let text = `${DEFINITION_FORMAT}\0${own}\0${sources[own] ?? ''}`;
+  for (const file of fragments.sort()) text += `\0${file}\0${sources[file] ?? ''}`;
   return `sha256:${sha256(text)}`;
 }
 
