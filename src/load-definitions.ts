@@ -99,10 +99,12 @@ function prepare(options: LoadOptions): Prepared {
   const toParse: InterviewFile[] = [];
   const reused: Definition[] = [];
   const byKey = new Map<string, string>();
-  const hashes = new Map<string, string | undefined>();
+  // Fragments are shared by many files: each is hashed once. '' stands for a file that cannot be read.
+  const hashes = new Map<string, string>();
   const hashOf = (file: string) => {
-    if (!hashes.has(file)) hashes.set(file, hashFile(path.join(projectRoot, file)));
-    return hashes.get(file);
+    let hash = hashes.get(file);
+    if (hash === undefined) hashes.set(file, (hash = hashFile(`${projectRoot}${path.sep}${file}`) ?? ''));
+    return hash === '' ? undefined : hash;
   };
   // Found paths are relative to the interviews root, with forward slashes: one prefix makes them project-relative.
   const under = relative(interviewsRoot);

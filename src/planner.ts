@@ -81,17 +81,16 @@ export function plan(definitions: readonly Definition[], state: State, options: 
       }
     }
     const entry = entryKey === undefined ? undefined : entries.get(entryKey);
-    const base = { key: def.key, file: def.file, after: def.body, sourceHash: def.sourceHash, sources: def.sources };
 
     if (entry === undefined) {
       if (def.id === undefined) {
         const note = pendingKeys.has(def.key)
           ? 'an earlier create was not confirmed: apply first looks it up by name on micro1 and adopts it if found'
           : undefined;
-        changes.push({ ...base, action: 'create', before: null, fields: fieldChanges(null, def), via: [], ...(note ? { note } : {}) });
+        changes.push({ ...baseOf(def), action: 'create', before: null, fields: fieldChanges(null, def), via: [], ...(note ? { note } : {}) });
       } else {
         changes.push({
-          ...base,
+          ...baseOf(def),
           action: 'update',
           id: def.id,
           before: null,
@@ -106,7 +105,6 @@ export function plan(definitions: readonly Definition[], state: State, options: 
     const id = def.id ?? entry.id;
     const idChanged = def.id !== undefined && def.id !== entry.id;
     const fields = fieldChanges(entry.spec, def);
-    const movedNote = moved === undefined ? {} : { movedFrom: moved };
     if (idChanged) {
       warnings.push({
         key: def.key,
@@ -114,14 +112,14 @@ export function plan(definitions: readonly Definition[], state: State, options: 
         hint: 'if that was not intended, restore the previous id',
       });
       // The new id's current fields are unknown (entry.spec belongs to the old one): as for any adoption, before is null.
-      changes.push({ ...base, action: 'update', id, before: null, fields: fieldChanges(null, def), via: [], note: `adopts ${def.id} (was ${entry.id})`, ...movedNote });
+      changes.push({ ...baseOf(def), action: 'update', id, before: null, fields: fieldChanges(null, def), via: [], note: `adopts ${def.id} (was ${entry.id})`, ...movedNote(moved) });
     } else if (fields.length === 0) {
       // The common case, ten thousand times over in a large project: one plain object, no spreads.
       const change: Change = { key: def.key, file: def.file, action: 'no-op', id, before: entry.spec, after: def.body, fields, sourceHash: def.sourceHash, sources: def.sources, via: [] };
       if (moved !== undefined) change.movedFrom = moved;
       changes.push(change);
     } else {
-      changes.push({ ...base, action: 'update', id, before: entry.spec, fields, via: changedOnlyVia(def, entry.sources), ...movedNote });
+      changes.push({ ...baseOf(def), action: 'update', id, before: entry.spec, fields, via: changedOnlyVia(def, entry.sources), ...movedNote(moved) });
     }
   }
 
@@ -164,7 +162,18 @@ export function isActionable(change: Change): boolean {
   return change.action !== 'no-op' || change.movedFrom !== undefined;
 }
 
+/** What every create and update carries from its definition (built only for them: no-ops are the many). */
+function baseOf(def: Definition) {
+  return { key: def.key, file: def.file, after: def.body, sourceHash: def.sourceHash, sources: def.sources };
+}
+
+function movedNote(movedFrom: string | undefined): { movedFrom?: string } {
+  return movedFrom === undefined ? {} : { movedFrom };
+}
+
 function fieldChanges(before: CanonicalBody | null, def: Definition): FieldChange[] {
+  // An unchanged file's body is the very object its state entry holds (see load-definitions).
+  if (before === def.body) return [];
   const out: FieldChange[] = [];
   for (const field of BODY_FIELDS) {
     const after = def.body[field];

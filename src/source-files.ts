@@ -72,8 +72,9 @@ export function hashFile(absolute: string): string | undefined {
     return undefined;
   }
   try {
-    let size = 0;
-    for (let n = 1; n > 0 && size < hashBuffer.length; size += n) n = readSync(fd, hashBuffer, size, hashBuffer.length - size, size);
+    // One read: a regular file gives all it has. Anything else (a short read, a FIFO) can only
+    // make the hash differ, and a file whose hash differs is read in full and checked.
+    const size = readSync(fd, hashBuffer, 0, hashBuffer.length, 0);
     return size > MAX_FILE_BYTES ? undefined : sha256(hashBuffer.subarray(0, size));
   } catch {
     return undefined;
