@@ -193,7 +193,7 @@ function checkPinnedIds(
 
 /**
  * Where a file pins its id, for the rare error about it: read again and parsed with positions then,
- * rather than kept for every file (and every thread) in case.
+ * rather than kept for every file in case.
  */
 function locateId(options: LoadOptions, d: Definition): { line: number; column: number } {
   const read = readBounded(path.join(options.projectRoot, d.file));

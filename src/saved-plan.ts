@@ -33,10 +33,9 @@ export function writeSavedPlan(
 
 /**
  * Reads a saved plan and refuses one that is not exactly what `plan --out` wrote. Errors name it
- * as `shown` (the path the user typed), not the absolute path read.
+ * as `file` (the path the user typed), not the absolute path read.
  */
-export function readSavedPlan(absolute: string, shown = absolute): SavedPlan {
-  const file = shown;
+export function readSavedPlan(absolute: string, file = absolute): SavedPlan {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(absolute, 'utf8'));

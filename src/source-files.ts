@@ -4,7 +4,7 @@ import path from 'node:path';
 
 /**
  * Finding, reading and hashing definition files: the part of loading that needs neither the YAML
- * parser nor the schema, so a thread that only hashes starts in milliseconds.
+ * parser nor the schema, which is all a plan of unchanged files does.
  */
 
 /** A definition is a handful of fields; anything larger is a mistake or an attack. */
