@@ -51,8 +51,14 @@ describe('chaos: kill -9 during a 300-change apply', () => {
     // Kill until enough kills have landed and every phase (creates, updates, deletes) has been hit
     // mid-request; once the kills are counted, short request kills go after the phases still missing.
     const covered = () => ['POST+commit', 'PUT', 'DELETE'].every((m) => (world.stats.byRequest[m] ?? 0) > 0);
+    let changes = 300;
     for (let attempt = 0; (killsDuringApply < KILLS_WANTED || !covered()) && attempt < 120; attempt++) {
-      if (converged(world, version)) break;
+      if (converged(world, version)) {
+        // The apply finished before enough kills landed (a faster tool gets further between two
+        // kills): a further round of creates, updates and deletes keeps the kills coming.
+        changes += nextRound(attempt, set, version, world);
+        writeDesired(world);
+      }
       const plan: KillPlan = killsDuringApply < KILLS_WANTED ? pickKill(rnd) : { at: 'request', n: 6 + Math.floor(rnd() * 8), fault: { kind: 'reset-after-commit' } };
       const { killed } = await world.run(plan);
       assertStateParses(world.dir);
@@ -84,7 +90,7 @@ describe('chaos: kill -9 during a 300-change apply', () => {
 
     const { stats } = world;
     const figures = {
-      changes: 300,
+      changes,
       killsDuringApply,
       kills: stats.kills,
       byTrigger: stats.byTrigger,
@@ -111,6 +117,18 @@ describe('chaos: kill -9 during a 300-change apply', () => {
 });
 
 /** The next kill: mostly as a request arrives, otherwise at a moment chosen without looking at requests. */
+/** 20 updates, 20 deletes and 20 creates, the creates on keys of their own: how many changes that makes. */
+function nextRound(attempt: number, set: (k: string, v: number) => void, version: Map<string, number>, world: ChaosWorld): number {
+  const existing = [...version.keys()].slice(0, 40);
+  for (const k of existing.slice(0, 20)) set(k, version.get(k)! + 1);
+  for (const k of existing.slice(20)) {
+    version.delete(k);
+    world.desired.delete(k);
+  }
+  for (let i = 1000 + attempt * 20; i < 1020 + attempt * 20; i++) set(key(i), 0);
+  return 60;
+}
+
 function pickKill(rnd: () => number): KillPlan {
   const r = rnd();
   const n = (max: number) => 1 + Math.floor(rnd() * max);
