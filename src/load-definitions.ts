@@ -7,7 +7,7 @@ import { definitionSchema, fragmentSchema, KNOWN_KEYS, type DefinitionInput } fr
 import type { State, StateEntry } from './state.js';
 import { didYouMean } from './suggest.js';
 import { parseYamlSource, type YamlSource } from './yaml-file.js';
-import { discoverFiles, hashFile, MAX_FILE_BYTES, readBounded, sha256, tooLarge, type FileProblem } from './source-files.js';
+import { discoverFiles, fileHasher, MAX_FILE_BYTES, readBounded, sha256, tooLarge, type FileProblem } from './source-files.js';
 export { discoverFiles, sha256 } from './source-files.js';
 
 /** One interview as the files describe it, ready for the planner. */
@@ -101,6 +101,7 @@ function prepare(options: LoadOptions): Prepared {
   const byKey = new Map<string, string>();
   // Fragments are shared by many files: each is hashed once. '' stands for a file that cannot be read.
   const hashes = new Map<string, string>();
+  const hashFile = fileHasher();
   const hashOf = (file: string) => {
     let hash = hashes.get(file);
     if (hash === undefined) hashes.set(file, (hash = hashFile(`${projectRoot}${path.sep}${file}`) ?? ''));

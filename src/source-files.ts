@@ -55,32 +55,33 @@ export function sha256(data: Uint8Array | string): string {
   return hash('sha256', data, 'hex');
 }
 
-/** One buffer for every file hashed: ten thousand small allocations are garbage to collect. */
-let hashBuffer: Buffer | undefined;
-
 /**
- * sha256 of a file's bytes, or undefined when it cannot be read or is over the size limit (it is
- * then parsed, which reports why). Only a matching hash is ever acted on, so this needs no fstat:
- * a folder fails to read, and O_NONBLOCK keeps a FIFO put in a file's place from blocking.
+ * A function giving the sha256 of a file's bytes, or undefined when it cannot be read or is over
+ * the size limit (it is then parsed, which reports why). It reads every file into one buffer of
+ * its own: ten thousand small allocations would be garbage to collect. Only a matching hash is
+ * ever acted on, so this needs no fstat: a folder fails to read, and O_NONBLOCK keeps a FIFO put
+ * in a file's place from blocking.
  */
-export function hashFile(absolute: string): string | undefined {
-  hashBuffer ??= Buffer.allocUnsafe(MAX_FILE_BYTES + 1);
-  let fd: number;
-  try {
-    fd = openSync(absolute, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch {
-    return undefined;
-  }
-  try {
-    // One read: a regular file gives all it has. Anything else (a short read, a FIFO) can only
-    // make the hash differ, and a file whose hash differs is read in full and checked.
-    const size = readSync(fd, hashBuffer, 0, hashBuffer.length, 0);
-    return size > MAX_FILE_BYTES ? undefined : sha256(hashBuffer.subarray(0, size));
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
+export function fileHasher(): (absolute: string) => string | undefined {
+  const buffer = Buffer.allocUnsafe(MAX_FILE_BYTES + 1);
+  return (absolute) => {
+    let fd: number;
+    try {
+      fd = openSync(absolute, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch {
+      return undefined;
+    }
+    try {
+      // One read: a regular file gives all it has. Anything else (a short read, a FIFO) can only
+      // make the hash differ, and a file whose hash differs is read in full and checked.
+      const size = readSync(fd, buffer, 0, buffer.length, 0);
+      return size > MAX_FILE_BYTES ? undefined : sha256(buffer.subarray(0, size));
+    } catch {
+      return undefined;
+    } finally {
+      closeSync(fd);
+    }
+  };
 }
 
 export function tooLarge(size: number): FileProblem {
