@@ -3,6 +3,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { countLine, type Diagnostic } from './diagnostics.js';
 import { isMicro1Error, Micro1Error } from './errors.js';
 import { STEP_SUMMARY_MAX_BYTES, type GithubContext } from './github.js';
+import { guardOutput, guardWorkflowCommands, visible } from './neutralise.js';
+import { redact, secretsOf } from './redact.js';
 import type { MarkdownLimit } from './render-markdown.js';
 
 /**
@@ -23,6 +25,11 @@ export interface Io {
   onSignal?(handler: (signal: 'SIGINT' | 'SIGTERM') => void): () => void;
 }
 
+/** What commands print through: `stdout` and `stderr` guarded (see `guarded`), `annotate` for the tool's own workflow commands. */
+export interface CliIo extends Io {
+  annotate(text: string): void;
+}
+
 /** 0 success; 1 error; 2 changes present (plan --detailed-exitcode only); 128 + signal when interrupted. */
 export const EXIT = { ok: 0, error: 1, changes: 2, SIGINT: 130, SIGTERM: 143 } as const;
 
@@ -41,7 +48,7 @@ export interface Command {
   /** Lines of help under the usage line: one per flag, then notes. */
   help: string[];
   positionals?: boolean;
-  run(values: Values, positionals: string[], io: Io): Promise<number>;
+  run(values: Values, positionals: string[], io: CliIo): Promise<number>;
 }
 
 const common: Options = {
@@ -110,7 +117,7 @@ export const COMMANDS: Record<string, Command> = {
       const style = { color: useColor(io) };
       const diagnostics = outcome.project.diagnostics;
       const where = (file: string) => gh.repoPath(outcome.project.config.projectRoot, file, github.workspace);
-      if (github.annotations) io.stderr(gh.diagnosticAnnotations(diagnostics, where));
+      if (github.annotations) io.annotate(gh.diagnosticAnnotations(diagnostics, where));
       if (outcome.kind === 'invalid') {
         if (format === 'json') io.stdout(`${JSON.stringify({ format_version: '1.0', valid: false, diagnostics }, null, 2)}\n`);
         if (format === 'markdown') io.stdout(md.renderInvalidMarkdown('plan', diagnostics, { limit: md.COMMENT_LIMIT }));
@@ -118,18 +125,19 @@ export const COMMANDS: Record<string, Command> = {
         appendStepSummary(io, github, (limit) => md.renderInvalidMarkdown('plan', diagnostics, { limit }));
         return EXIT.error;
       }
-      if (github.annotations) io.stderr(gh.planWarningAnnotations(outcome.plan.warnings));
+      if (github.annotations) io.annotate(gh.planWarningAnnotations(outcome.plan.warnings));
       await printDiagnostics(io, diagnostics);
       // The comment points at the run's summary for the rest, when there is one to point at.
       const fullPlanUrl = github.stepSummary !== undefined ? github.runUrl : undefined;
-      for (const warning of outcome.liveWarnings ?? []) io.stderr(`warning: ${warning}\n`);
+      for (const warning of outcome.liveWarnings ?? []) io.stderr(`warning: ${visible(warning)}\n`);
       const refreshed = outcome.drift === undefined ? {} : { drift: outcome.drift };
       if (format === 'json') io.stdout(`${JSON.stringify(planToJson(outcome.plan, diagnostics, outcome.drift), null, 2)}\n`);
       else if (format === 'markdown') io.stdout(md.renderPlanMarkdown(outcome.plan, diagnostics, { limit: md.COMMENT_LIMIT, ...(fullPlanUrl ? { fullPlanUrl } : {}), ...refreshed }));
       else io.stdout(`${outcome.drift ? renderDriftText(outcome.drift, outcome.plan, style) : ''}${renderPlanText(outcome.plan, style)}`);
       appendStepSummary(io, github, (limit) => md.renderPlanMarkdown(outcome.plan, diagnostics, { limit, ...refreshed }));
       if (outcome.savedTo !== undefined) {
-        io.stderr(`Saved the plan to ${values.out as string}. Apply exactly this plan with: micro1 apply ${values.out as string}\n`);
+        const out = visible(values.out as string);
+        io.stderr(`Saved the plan to ${out}. Apply exactly this plan with: micro1 apply ${out}\n`);
       }
       return values['detailed-exitcode'] && hasChanges(outcome.plan) ? EXIT.changes : EXIT.ok;
     },
@@ -221,7 +229,7 @@ export const COMMANDS: Record<string, Command> = {
         if (outcome.kind === 'invalid') {
           const diagnostics = outcome.project.diagnostics;
           const where = (file: string) => gh.repoPath(outcome.project.config.projectRoot, file, github.workspace);
-          if (github.annotations) io.stderr(gh.diagnosticAnnotations(diagnostics, where));
+          if (github.annotations) io.annotate(gh.diagnosticAnnotations(diagnostics, where));
           await printDiagnostics(io, diagnostics, 'nothing was sent.');
           appendStepSummary(io, github, (limit) => md.renderInvalidMarkdown('apply', diagnostics, { limit }));
           return EXIT.error;
@@ -239,7 +247,7 @@ export const COMMANDS: Record<string, Command> = {
         const summary = renderApplySummary(outcome.result, outcome.statePath);
         (outcome.result.failures.length > 0 ? io.stderr : io.stdout)(summary);
         const where = (file: string) => gh.repoPath(outcome.projectRoot, file, github.workspace);
-        if (github.annotations) io.stderr(gh.applyFailureAnnotations(outcome.result.failures, where));
+        if (github.annotations) io.annotate(gh.applyFailureAnnotations(outcome.result.failures, where));
         appendStepSummary(io, github, (limit) => md.renderApplyMarkdown(outcome.result, outcome.plan, outcome.statePath, { limit }));
         if (signal !== undefined) return EXIT[signal];
         return outcome.result.failures.length > 0 || outcome.result.stoppedBecause === 'auth' ? EXIT.error : EXIT.ok;
@@ -308,7 +316,7 @@ export const COMMANDS: Record<string, Command> = {
       const valid = !hasErrors(diagnostics);
       const gh = await import('./github.js');
       const github = gh.githubContext(io.env);
-      if (github.annotations) io.stderr(gh.diagnosticAnnotations(diagnostics, (file) => gh.repoPath(project.config.projectRoot, file, github.workspace)));
+      if (github.annotations) io.annotate(gh.diagnosticAnnotations(diagnostics, (file) => gh.repoPath(project.config.projectRoot, file, github.workspace)));
       if (values.json) io.stdout(`${JSON.stringify({ format_version: '1.0', valid, interviews: definitions.length, diagnostics }, null, 2)}\n`);
       await printDiagnostics(io, diagnostics);
       const summary = `${definitions.length} valid interview${definitions.length === 1 ? '' : 's'}; ${countLine(diagnostics)}.`;
@@ -339,7 +347,7 @@ export const COMMANDS: Record<string, Command> = {
         notice: (message) => io.stderr(`${message}\n`),
       });
       for (const f of outcome.forgotten) {
-        io.stdout(`Forgot ${f.key}${f.id === undefined ? '' : ` (${f.id})`}: it stays on micro1, no longer managed.\n`);
+        io.stdout(`Forgot ${visible(f.key)}${f.id === undefined ? '' : ` (${visible(f.id)})`}: it stays on micro1, no longer managed.\n`);
       }
       io.stdout(`State saved to ${outcome.statePath}.\n`);
       return EXIT.ok;
@@ -373,7 +381,7 @@ export const COMMANDS: Record<string, Command> = {
         await printDiagnostics(io, diagnostics, 'nothing was imported.');
         return EXIT.error;
       }
-      for (const warning of outcome.listWarnings) io.stderr(`warning: ${warning}\n`);
+      for (const warning of outcome.listWarnings) io.stderr(`warning: ${visible(warning)}\n`);
       io.stdout(renderImportSummary(outcome.result, outcome.listed, outcome.statePath));
       return EXIT.ok;
     },
@@ -458,7 +466,7 @@ export const COMMANDS: Record<string, Command> = {
 };
 
 export async function main(argv: readonly string[], rawIo: Io): Promise<number> {
-  const io = redacting(rawIo);
+  const io = guarded(rawIo);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(topHelp());
@@ -497,12 +505,14 @@ export async function main(argv: readonly string[], rawIo: Io): Promise<number> 
   }
 }
 
+/** An error for the terminal. Messages quote files and servers: each line is made `visible`, the line breaks the tool wrote kept. */
 export function formatError(error: unknown): string {
+  const shown = (text: string) => text.split('\n').map(visible).join('\n');
   if (isMicro1Error(error)) {
-    return `Error: ${error.message}${error.hint ? `\n  ${error.hint}` : ''}\n`;
+    return `Error: ${shown(error.message)}${error.hint ? `\n  ${shown(error.hint)}` : ''}\n`;
   }
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  return `Error: micro1-sync hit a bug and stopped; nothing more was sent.\n${detail}\nPlease report it with the command you ran.\n`;
+  return `Error: micro1-sync hit a bug and stopped; nothing more was sent.\n${shown(detail)}\nPlease report it with the command you ran.\n`;
 }
 
 /** Colour for text written to `stream`: only when that stream is a terminal (`2> log` must stay plain). */
@@ -515,20 +525,15 @@ export function useColor(io: Io, stream: 'stdout' | 'stderr' = 'stdout'): boolea
 export type { Diagnostic };
 
 /**
- * Belt and braces: the key is never put into a message on purpose, and anything printed is still
- * scrubbed of the values of key-like environment variables in case an error echoes one back.
+ * The output edge. Renderers make every untrusted value safe for its medium (neutralise.ts); here,
+ * whatever is printed is also scrubbed of secrets in any echoed form (redact.ts), anything unsafe
+ * still left is shown as an escape, and no line can be a GitHub workflow command. Only the tool's
+ * own annotations, built and escaped by github.ts, go out through `annotate`.
  */
-function redacting(io: Io): Io {
-  const scrub = (text: string) => redact(io.env, text);
-  return { ...io, stdout: (text) => io.stdout(scrub(text)), stderr: (text) => io.stderr(scrub(text)) };
-}
-
-/** `text` without the values of key-like environment variables; also for what is written to files (the step summary). */
-function redact(env: NodeJS.ProcessEnv, text: string): string {
-  const secrets = Object.entries(env)
-    .filter(([name, value]) => /(API_KEY|TOKEN|SECRET)$/i.test(name) && value !== undefined && value.length >= 8)
-    .map(([, value]) => value!);
-  return secrets.reduce((out, secret) => out.split(secret).join('***'), text);
+function guarded(io: Io): CliIo {
+  const secrets = secretsOf(io.env);
+  const safe = (text: string) => guardWorkflowCommands(guardOutput(redact(text, secrets)));
+  return { ...io, stdout: (text) => io.stdout(safe(text)), stderr: (text) => io.stderr(safe(text)), annotate: (text) => io.stderr(guardOutput(redact(text, secrets))) };
 }
 
 /** Appends to $GITHUB_STEP_SUMMARY (never overwrites: other steps' tools write there too), within the space left. */
@@ -547,19 +552,19 @@ function appendStepSummary(io: Io, github: GithubContext, render: (limit: Markdo
     const markdown = render({ max: left, unit: 'bytes' });
     // Past the limit GitHub drops the step's whole summary: better to add nothing.
     if (Buffer.byteLength(markdown) > left) throw new Error(`only ${Math.max(0, left)} of its ${STEP_SUMMARY_MAX_BYTES} bytes are left`);
-    appendFileSync(github.stepSummary, redact(io.env, markdown));
+    appendFileSync(github.stepSummary, redact(markdown, secretsOf(io.env)));
   } catch (error) {
     io.stderr(`Warning: could not append to the step summary ${github.stepSummary}: ${(error as Error).message}\n`);
   }
 }
 
 /** Under GitHub Actions, an error that stopped plan or apply also shows as an annotation and in the step summary. */
-async function reportErrorToGithub(io: Io, command: string, error: unknown): Promise<void> {
+async function reportErrorToGithub(io: CliIo, command: string, error: unknown): Promise<void> {
   const { githubContext, errorAnnotation } = await import('./github.js');
   const github = githubContext(io.env);
   const message = isMicro1Error(error) ? error.message : 'micro1-sync hit a bug and stopped; see the log';
   const hint = isMicro1Error(error) ? error.hint : undefined;
-  if (github.annotations) io.stderr(errorAnnotation(command, message, hint));
+  if (github.annotations) io.annotate(errorAnnotation(command, message, hint));
   if (command === 'plan' || command === 'apply') {
     const { renderErrorMarkdown } = await import('./render-markdown.js');
     appendStepSummary(io, github, () => renderErrorMarkdown(command, message, hint));

@@ -1,5 +1,7 @@
 import type { CanonicalBody } from './canonical.js';
 import { Micro1Error } from './errors.js';
+import { visible } from './neutralise.js';
+import { redact } from './redact.js';
 import { ID_PATTERN } from './interview-schema.js';
 import { USER_AGENT } from './version.js';
 
@@ -111,8 +113,9 @@ export class Micro1Client {
   private interpret(method: string, response: Response, text: string): Record<string, unknown> {
     const { status } = response;
     const envelope = parseEnvelope(text);
-    // A server that echoes the key back (in a 400's message, a redirect's location) must not put it in our output.
-    const scrub = (said: string) => (this.options.apiKey === '' ? said : said.split(this.options.apiKey).join('***'));
+    // A server that echoes the key back (in a 400's message, a redirect's location), whole or in
+    // part, encoded or not, must not put it in our output; what it says is shown, never obeyed.
+    const scrub = (said: string) => visible(redact(said, [this.options.apiKey]));
     const apiMessage = typeof envelope?.message === 'string' ? scrub(envelope.message) : undefined;
     const said = apiMessage ? `: ${apiMessage}` : '';
     if (status >= 300 && status < 400) {

@@ -1,3 +1,5 @@
+import { visible } from './neutralise.js';
+
 export type Severity = 'error' | 'warning';
 
 /** One problem found in a file, pointing at the line and column where it is. */
@@ -33,13 +35,16 @@ export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[
   );
 }
 
-/** `file:line:col  field.path  message (hint)` — the format every diagnostic is printed in. */
+/**
+ * `file:line:col  field.path  message (hint)` — the format every diagnostic is printed in. File
+ * names, YAML keys and messages quote the file, so each part is made `visible`: one line, always.
+ */
 export function formatDiagnostic(d: Diagnostic): string {
-  const where = `${d.file}:${d.line}:${d.column}`;
-  const field = d.path === '' ? '' : `  ${d.path}`;
-  const hint = d.hint === undefined ? '' : ` (${d.hint})`;
+  const where = `${visible(d.file)}:${d.line}:${d.column}`;
+  const field = d.path === '' ? '' : `  ${visible(d.path)}`;
+  const hint = d.hint === undefined ? '' : ` (${visible(d.hint)})`;
   const label = d.severity === 'warning' ? 'warning: ' : '';
-  return `${where}${field}  ${label}${d.message}${hint}`;
+  return `${where}${field}  ${label}${visible(d.message)}${hint}`;
 }
 
 export function countLine(diagnostics: readonly Diagnostic[]): string {

@@ -1,5 +1,6 @@
 import { diffArrays, diffWordsWithSpace } from 'diff';
 import { jsonEqual } from './canonical.js';
+import { visible } from './neutralise.js';
 import type { Change } from './planner.js';
 
 /** One line of a change's detail, before any styling: the renderers only decide how it looks. */
@@ -94,15 +95,18 @@ function itemLines(path: string, before: unknown, after: unknown, reset: boolean
   return lines;
 }
 
-/** A value as it reads in a plan: strings quoted, objects as `{name: "Go"}`. */
+/**
+ * A value as it reads in a plan: strings quoted, objects as `{name: "Go"}`. One line with no
+ * control, bidi or zero-width character left (`visible`), so it is safe in every medium.
+ */
 export function formatValue(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(formatValue).join(', ')}]`;
   if (isRecord(value)) {
     return `{${Object.entries(value)
-      .map(([k, v]) => `${k}: ${formatValue(v)}`)
+      .map(([k, v]) => `${visible(k)}: ${formatValue(v)}`)
       .join(', ')}}`;
   }
-  return JSON.stringify(value) ?? 'null';
+  return visible(JSON.stringify(value) ?? 'null');
 }
 
 function isLong(a: string, b: string): boolean {

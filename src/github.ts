@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { ApplyFailure } from './applier.js';
 import type { Diagnostic } from './diagnostics.js';
+import { visible } from './neutralise.js';
 import type { PlanWarning } from './planner.js';
 
 /**
@@ -56,7 +57,7 @@ export function workflowCommand(a: Annotation): string {
     ['col', a.col],
     ['title', a.title],
   ];
-  const list = props.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${escapeProperty(String(v))}`);
+  const list = props.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${escapeProperty(visible(String(v)))}`);
   return `::${a.level}${list.length > 0 ? ` ${list.join(',')}` : ''}::${escapeData(a.message)}`;
 }
 
@@ -90,7 +91,7 @@ export function diagnosticAnnotations(diagnostics: readonly Diagnostic[], where:
         file: where(d.file),
         line: d.line,
         col: d.column,
-        title: d.path === '' ? 'micro1-sync' : `micro1-sync: ${d.path}`,
+        title: d.path === '' ? 'micro1-sync' : `micro1-sync: ${visible(d.path)}`,
         message: withHint(d.message, d.hint),
       }),
     ),
@@ -99,14 +100,14 @@ export function diagnosticAnnotations(diagnostics: readonly Diagnostic[], where:
 
 /** Plan warnings (an interview no longer managed, deletes beyond the safety thresholds) as job warnings. */
 export function planWarningAnnotations(warnings: readonly PlanWarning[]): string {
-  return lines(warnings.map((w) => workflowCommand({ level: 'warning', title: `micro1 plan: ${w.key}`, message: withHint(w.message, w.hint) })));
+  return lines(warnings.map((w) => workflowCommand({ level: 'warning', title: `micro1 plan: ${visible(w.key)}`, message: withHint(w.message, w.hint) })));
 }
 
 /** Apply failures on their file: the API gives no line, so the annotation is on the file. */
 export function applyFailureAnnotations(failures: readonly ApplyFailure[], where: (file: string) => string): string {
   return lines(
     failures.map((f) =>
-      workflowCommand({ level: 'error', file: where(f.file), title: `micro1 apply: ${f.action} ${f.key} failed`, message: withHint(f.message, f.hint) }),
+      workflowCommand({ level: 'error', file: where(f.file), title: `micro1 apply: ${f.action} ${visible(f.key)} failed`, message: withHint(f.message, f.hint) }),
     ),
   );
 }
@@ -116,8 +117,9 @@ export function errorAnnotation(command: string, message: string, hint: string |
   return lines([workflowCommand({ level: 'error', title: `micro1 ${command} failed`, message: withHint(message, hint) })]);
 }
 
+/** The message and its hint on two lines; the only line breaks an annotation has are these. */
 function withHint(message: string, hint: string | undefined): string {
-  return hint === undefined ? message : `${message}\n${hint}`;
+  return hint === undefined ? visible(message) : `${visible(message)}\n${visible(hint)}`;
 }
 
 function lines(commands: string[]): string {

@@ -1,16 +1,17 @@
 import type { ApplyProgress, ApplyResult } from './applier.js';
 import { plural } from './diagnostics.js';
+import { visible } from './neutralise.js';
 
 /** The end-of-apply summary: counts, then every failure beside its file. */
 export function renderApplySummary(result: ApplyResult, statePath: string): string {
   const lines: string[] = [];
   lines.push(applyHeadline(result));
   for (const f of result.failures) {
-    lines.push(`  ✗ ${f.file}  ${f.action} ${f.key}: ${f.message}`);
-    if (f.hint) lines.push(`      ${f.hint}`);
+    lines.push(`  ✗ ${visible(f.file)}  ${f.action} ${visible(f.key)}: ${visible(f.message)}`);
+    if (f.hint) lines.push(`      ${visible(f.hint)}`);
   }
   if (result.skipped > 0) lines.push(`${plural(result.skipped, 'change')} not started. Run \`micro1 apply\` again to finish.`);
-  lines.push(`State saved to ${statePath} (${plural(result.requests, 'request')} sent).`);
+  lines.push(`State saved to ${visible(statePath)} (${plural(result.requests, 'request')} sent).`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,6 +1,7 @@
 import { plural } from './diagnostics.js';
 import type { Drift } from './drift.js';
 import { diffLines, formatValue } from './field-diff.js';
+import { mdCode, mdText, visible } from './neutralise.js';
 import type { Change, Plan } from './planner.js';
 import { diffLineText, painter, type TextStyle } from './render-text.js';
 
@@ -19,7 +20,7 @@ export function renderDriftText(drift: Drift, plan: Plan, style: TextStyle): str
   }
   if (drift.warnings.length > 0) {
     out.push('Live values that could not be read (compared as their default):');
-    for (const w of drift.warnings) out.push(`  ${paint.yellow('!')} ${w.key}: ${w.message}`);
+    for (const w of drift.warnings) out.push(`  ${paint.yellow('!')} ${visible(w.key)}: ${visible(w.message)}`);
     out.push('');
   }
   out.push(driftSummary(drift), '');
@@ -55,7 +56,7 @@ export function driftToJson(drift: Drift): JsonDrift {
 }
 
 function changedBlock(c: Drift['changed'][number], paint: ReturnType<typeof painter>): string[] {
-  const lines = [`  ${paint.yellow('~')} ${paint.bold(c.key)}  (changed on micro1, id ${c.id})  ${paint.dim(c.file)}`];
+  const lines = [`  ${paint.yellow('~')} ${paint.bold(visible(c.key))}  (changed on micro1, id ${visible(c.id)})  ${paint.dim(visible(c.file))}`];
   // The same per-field and per-list-item view as the plan, from the applied value to the live one.
   const asChange: Change = {
     key: c.key,
@@ -71,7 +72,7 @@ function changedBlock(c: Drift['changed'][number], paint: ReturnType<typeof pain
 }
 
 function deletedBlock(d: Drift['deleted'][number], plan: Plan, paint: ReturnType<typeof painter>): string[] {
-  return [`  ${paint.red('-')} ${paint.bold(d.key)}  (deleted on micro1, id ${d.id})  ${paint.dim(d.file)}`, `      ${paint.dim(`# ${deletedNote(d, plan)}`)}`];
+  return [`  ${paint.red('-')} ${paint.bold(visible(d.key))}  (deleted on micro1, id ${visible(d.id)})  ${paint.dim(visible(d.file))}`, `      ${paint.dim(`# ${visible(deletedNote(d, plan))}`)}`];
 }
 
 /** What the plan does about an interview deleted outside git. */
@@ -86,16 +87,8 @@ function deletedNote(d: Drift['deleted'][number], plan: Plan): string {
 export function driftMarkdownItems(drift: Drift, plan: Plan): { text: string; label: string }[] {
   const changed = drift.changed.map((c) => ({
     key: c.key,
-    text: `- ${code(c.key)} changed on micro1 (id ${code(c.id)}): ${c.fields.map((f) => `${code(f.field)} ${code(formatValue(f.applied))} → ${code(formatValue(f.live))}`).join('; ')}\n`,
+    text: `- ${mdCode(c.key)} changed on micro1 (id ${mdCode(c.id)}): ${c.fields.map((f) => `${mdCode(f.field)} ${mdCode(formatValue(f.applied))} → ${mdCode(formatValue(f.live))}`).join('; ')}\n`,
   }));
-  const deleted = drift.deleted.map((d) => ({ key: d.key, text: `- ${code(d.key)} deleted on micro1 (id ${code(d.id)}): ${deletedNote(d, plan)}\n` }));
+  const deleted = drift.deleted.map((d) => ({ key: d.key, text: `- ${mdCode(d.key)} deleted on micro1 (id ${mdCode(d.id)}): ${mdText(deletedNote(d, plan))}\n` }));
   return [...changed, ...deleted].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((i) => ({ text: i.text, label: i.key }));
-}
-
-/** A code span that survives backticks in its content (CommonMark: a longer fence, padded). */
-function code(text: string): string {
-  const runs = text.match(/`+/g) ?? [];
-  const fence = '`'.repeat(Math.max(0, ...runs.map((r) => r.length)) + 1);
-  const pad = runs.length > 0 ? ' ' : '';
-  return `${fence}${pad}${text}${pad}${fence}`;
 }

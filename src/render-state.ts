@@ -1,24 +1,31 @@
 import { BODY_FIELDS } from './canonical.js';
 import { plural } from './diagnostics.js';
 import { formatValue } from './field-diff.js';
+import { visible } from './neutralise.js';
 import type { State, StateEntry } from './state.js';
 
 /** `state list`: one line per managed interview (key, id, when applied), then unconfirmed creates. */
 export function renderStateList(state: State, statePath: string): string {
   const keys = Object.keys(state.interviews).sort();
+  const shownKeys = keys.map(visible);
   const lines: string[] = [];
-  const width = Math.max(0, ...keys.map((k) => k.length));
-  const idWidth = Math.max(0, ...keys.map((k) => state.interviews[k]!.id.length));
-  for (const key of keys) {
+  let width = 0;
+  let idWidth = 0;
+  // Not Math.max(...keys): a spread of 100,000+ arguments overflows the stack.
+  for (const [i, key] of keys.entries()) {
+    width = Math.max(width, shownKeys[i]!.length);
+    idWidth = Math.max(idWidth, state.interviews[key]!.id.length);
+  }
+  for (const [i, key] of keys.entries()) {
     const entry = state.interviews[key]!;
-    lines.push(`${key.padEnd(width)}  ${entry.id.padEnd(idWidth)}  applied ${entry.appliedAt}`);
+    lines.push(`${shownKeys[i]!.padEnd(width)}  ${visible(entry.id).padEnd(idWidth)}  applied ${visible(entry.appliedAt)}`);
   }
   if (state.pending.length > 0) {
     lines.push(`Unconfirmed creates (the next apply looks them up on micro1 by name):`);
-    for (const p of state.pending) lines.push(`  ${p.key}  ${JSON.stringify(p.interview_name)}  sent ${p.startedAt}`);
+    for (const p of state.pending) lines.push(`  ${visible(p.key)}  ${formatValue(p.interview_name)}  sent ${visible(p.startedAt)}`);
   }
   const serial = state.lineage === '' ? 'never written' : `serial ${state.serial}`;
-  lines.push(`${plural(keys.length, 'interview')} in ${statePath} (${serial}).`);
+  lines.push(`${plural(keys.length, 'interview')} in ${visible(statePath)} (${serial}).`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -37,17 +44,17 @@ export function stateListToJson(state: State): unknown {
 export function renderStateEntry(key: string, entry: StateEntry, file: string | undefined): string {
   const sources = Object.keys(entry.sources ?? {});
   const lines = [
-    key,
-    `  id:          ${entry.id}`,
-    `  file:        ${file ?? '(none: no file has this key now)'}`,
-    ...(sources.length > 0 ? [`  sources:     ${sources.join(', ')}`] : []),
-    `  applied at:  ${entry.appliedAt}`,
-    `  source hash: ${entry.sourceHash || '(none)'}`,
+    visible(key),
+    `  id:          ${visible(entry.id)}`,
+    `  file:        ${file === undefined ? '(none: no file has this key now)' : visible(file)}`,
+    ...(sources.length > 0 ? [`  sources:     ${visible(sources.join(', '))}`] : []),
+    `  applied at:  ${visible(entry.appliedAt)}`,
+    `  source hash: ${visible(entry.sourceHash) || '(none)'}`,
     '  last applied body:',
   ];
   const spec = entry.spec as unknown as Record<string, unknown>;
   const fields = [...BODY_FIELDS.filter((f) => f in spec), ...Object.keys(spec).filter((f) => !(BODY_FIELDS as readonly string[]).includes(f))];
-  for (const field of fields) lines.push(`    ${field}: ${formatValue(inItemOrder(field, spec[field]))}`);
+  for (const field of fields) lines.push(`    ${visible(field)}: ${formatValue(inItemOrder(field, spec[field]))}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -59,14 +66,14 @@ export function renderStateRm(removed: { key: string; id: string | undefined; fi
     if (r.pins === r.id) lines.push(`  ${r.file} still pins it: the next plan adopts it again; delete the file to stop managing it.`);
     else lines.push(`  ${r.file} still exists: the next plan creates a second interview from it; pin \`id: ${r.id}\` in it to manage this one again, or delete the file.`);
   }
-  return `${lines.join('\n')}\n`;
+  return `${lines.map(visible).join('\n')}\n`;
 }
 
 export function renderStateMv(moved: { id: string; from: string; to: string; oldFile: string | undefined; newFile: string | undefined; expectedFile: string }, statePath: string): string {
   const lines = [`Moved ${moved.from} to ${moved.to} (id ${moved.id}) in ${statePath}.`];
   if (moved.newFile === undefined) lines.push(`  No file ${moved.expectedFile} yet: rename the definition file too, or the next plan sees it as gone.`);
   if (moved.oldFile !== undefined) lines.push(`  ${moved.oldFile} still exists: the next plan creates it as a new interview.`);
-  return `${lines.join('\n')}\n`;
+  return `${lines.map(visible).join('\n')}\n`;
 }
 
 /** The state file sorts keys; list items read better in the request body's order (name before description). */

@@ -1,6 +1,7 @@
 import { formatDiagnostic, plural, type Diagnostic } from './diagnostics.js';
 import { diffLines, formatValue, type DiffLine } from './field-diff.js';
 import { fragmentImpact } from './fragment-impact.js';
+import { visible, visibleLines } from './neutralise.js';
 import { countActions, isActionable, type Change, type Plan } from './planner.js';
 
 export interface TextStyle {
@@ -10,7 +11,11 @@ export interface TextStyle {
 const SYMBOL = { create: '+', update: '~', delete: '-', 'no-op': ' ' } as const;
 const VERB = { create: 'create', update: 'update', delete: 'delete', 'no-op': 'no change' } as const;
 
-/** The human plan, Terraform style: one block per change, field by field, then a one-line summary. */
+/**
+ * The human plan, Terraform style: one block per change, field by field, then a one-line summary.
+ * Every key, file name, value and message is `visible`: nothing in a definition can move the
+ * cursor, hide a line or start one.
+ */
 export function renderPlanText(plan: Plan, style: TextStyle): string {
   const paint = painter(style.color);
   const out: string[] = [];
@@ -18,7 +23,7 @@ export function renderPlanText(plan: Plan, style: TextStyle): string {
   const impact = fragmentImpact(actionable);
   if (impact.length > 0) {
     out.push('Fragments changed since the last apply:');
-    for (const f of impact) out.push(`  ${paint.bold(f.fragment)}  ${plural(f.interviews, 'interview')} ${f.interviews === 1 ? 'changes' : 'change'} only because of it`);
+    for (const f of impact) out.push(`  ${paint.bold(visible(f.fragment))}  ${plural(f.interviews, 'interview')} ${f.interviews === 1 ? 'changes' : 'change'} only because of it`);
     out.push('');
   }
   if (actionable.length > 0) {
@@ -28,8 +33,8 @@ export function renderPlanText(plan: Plan, style: TextStyle): string {
   if (plan.warnings.length > 0) {
     out.push('Warnings:');
     for (const w of plan.warnings) {
-      out.push(`  ${paint.yellow('!')} ${w.key}: ${w.message}`);
-      if (w.hint) out.push(`      ${w.hint}`);
+      out.push(`  ${paint.yellow('!')} ${visible(w.key)}: ${visible(w.message)}`);
+      if (w.hint) out.push(`      ${visible(w.hint)}`);
     }
     out.push('');
   }
@@ -62,9 +67,9 @@ function changeBlock(change: Change, paint: Painter): string[] {
   const details: string[] = [VERB[change.action]];
   if (change.id !== undefined) details.push(`id ${change.id}`);
   if (change.movedFrom !== undefined) details.push(`moved from ${change.movedFrom}`);
-  const lines = [`  ${colour(SYMBOL[change.action])} ${paint.bold(change.key)}  (${details.join(', ')})  ${paint.dim(change.file)}`];
-  if (change.note) lines.push(`      ${paint.dim(`# ${change.note}`)}`);
-  if (change.via.length > 0) lines.push(`      ${paint.dim(`# only because a fragment changed: via ${change.via.join(', ')}`)}`);
+  const lines = [`  ${colour(SYMBOL[change.action])} ${paint.bold(visible(change.key))}  (${visible(details.join(', '))})  ${paint.dim(visible(change.file))}`];
+  if (change.note) lines.push(`      ${paint.dim(`# ${visible(change.note)}`)}`);
+  if (change.via.length > 0) lines.push(`      ${paint.dim(`# only because a fragment changed: via ${visible(change.via.join(', '))}`)}`);
   if (change.action === 'delete' && change.before) {
     lines.push(`      ${paint.red('-')} interview_name: ${formatValue(change.before.interview_name)}`);
   }
@@ -79,8 +84,10 @@ export function diffLineText(line: DiffLine, paint: Painter): string {
   }
   const reset = line.reset ? paint.dim('  # not in the file: reset to the default') : '';
   if ('words' in line) {
+    // Each word made visible line by line: a word's own line breaks stay (indented), nothing else does.
+    const shown = (text: string, style: Paint) => visibleLines(text).map(style).join('\n');
     const text = line.words
-      .map((w) => (w.added ? paint.green(`{+${w.text}+}`) : w.removed ? paint.red(`[-${w.text}-]`) : w.text))
+      .map((w) => (w.added ? shown(`{+${w.text}+}`, paint.green) : w.removed ? shown(`[-${w.text}-]`, paint.red) : shown(w.text, (s) => s)))
       .join('');
     return `${paint.yellow('~')} ${line.path}:${reset}\n          ${text.replace(/\n/g, '\n          ')}`;
   }

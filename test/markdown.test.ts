@@ -149,7 +149,8 @@ describe('renderPlanMarkdown', () => {
     const before = definition('a', { interview_name: 'A', coding_exercise_details: 'Intro.\n```\ncode\n```' });
     const after = definition('a', { interview_name: 'A', coding_exercise_details: 'Intro!\n```\ncode\n```' });
     const out = renderPlanMarkdown(plan([after], stateOf({ a: appliedEntry(before, 'id-a') }), ALL), [], COMMENT);
-    expect(out).toContain('```diff\n! coding_exercise_details:\n    Intro[-.-]{+!+}\n    ```\n    code\n    ```\n```\n');
+    // A fence longer than any backtick run inside (and every line indented besides).
+    expect(out).toContain('````diff\n! coding_exercise_details:\n    Intro[-.-]{+!+}\n    ```\n    code\n    ```\n````\n');
   });
 });
 
@@ -167,24 +168,37 @@ describe('renderPlanMarkdown within a size limit', () => {
     return plan(defs, emptyState(), ALL);
   }
 
-  it('fits thousands of changes in one comment, keeps the summary, and counts what was cut', () => {
+  const key = (i: number) => `team/interview-${String(i).padStart(5, '0')}`;
+  const INDEX_LINE = /^- `\+` `team\/interview-\d{5}` create: interview_name, skills, custom_question_list$/gm;
+
+  it('fits thousands of changes in one comment: the summary, one line per change while they fit, and counts of what was cut', () => {
     const p = bigPlan(5000);
     const out = renderPlanMarkdown(p, [], COMMENT);
     expect(out.length).toBeLessThanOrEqual(65_535);
     expect(out.startsWith(`${PLAN_COMMENT_MARKER}\n### micro1 plan\n\n**Plan: 5000 to create, 0 to update, 0 to delete, 0 unchanged.**\n`)).toBe(true);
 
-    const shown = out.match(/<details>/g)!.length;
-    expect(shown).toBeGreaterThan(100);
-    const firstCut = `team/interview-${String(shown).padStart(5, '0')}`;
-    expect(out).toContain(`<b>team/interview-${String(shown - 1).padStart(5, '0')}</b>`);
-    expect(out).not.toContain(`<b>${firstCut}</b>`);
-    expect(out.endsWith(
-      `</details>\n\n**${5000 - shown} more changes not shown** (from \`${firstCut}\` on) to fit GitHub's limit of 65535 characters. Run \`micro1 plan\` on this branch to see them all.\n`,
-    )).toBe(true);
+    const listed = out.match(INDEX_LINE)!.length;
+    expect(listed).toBeGreaterThan(500);
+    expect(out).toContain(`\n- \`+\` \`${key(listed - 1)}\` create:`);
+    expect(out).not.toContain(`\n- \`+\` \`${key(listed)}\` create:`);
+    expect(out).toContain(
+      `\n**${5000 - listed} more changes not listed** (from \`${key(listed)}\` on) to fit GitHub's limit of 65535 characters. Run \`micro1 plan\` on this branch to see them all.\n`,
+    );
+    expect(out.endsWith(`\n**5000 more changes not shown** (from \`${key(0)}\` on) to fit GitHub's limit of 65535 characters. Run \`micro1 plan\` on this branch to see them all.\n`)).toBe(true);
+    // As many as fit: one more line would not have.
+    expect(out.length + `- \`+\` \`${key(listed)}\` create: interview_name, skills, custom_question_list\n`.length).toBeGreaterThan(65_535);
+  });
 
-    // As many as fit: one more section would not have.
-    const section = renderPlanMarkdown({ ...p, changes: [p.changes[shown]!] }, [], COMMENT).split('#### Changes\n')[1]!;
-    expect(out.length + section.length).toBeGreaterThan(65_535);
+  it('shows the detailed sections after the list when the list fits', () => {
+    const out = renderPlanMarkdown(bigPlan(400), [], COMMENT);
+    expect(out.length).toBeLessThanOrEqual(65_535);
+    expect(out.match(INDEX_LINE)).toHaveLength(400);
+    const [list, details] = out.split('\n#### Changes\n') as [string, string];
+    expect(list).toContain('#### Every change, one line each');
+    const shown = details.match(/<details>/g)!.length;
+    expect(shown).toBeGreaterThan(10);
+    expect(details).toContain(`<b>${key(shown - 1)}</b>`);
+    expect(details).toContain(`**${400 - shown} more changes not shown** (from \`${key(shown)}\` on)`);
   });
 
   it('links the workflow run where the whole plan can be read', () => {
@@ -201,23 +215,23 @@ describe('renderPlanMarkdown within a size limit', () => {
     const out = renderPlanMarkdown(plan(defs, emptyState(), ALL), [], { limit });
     expect(Buffer.byteLength(out)).toBeLessThanOrEqual(40_000);
     expect(Buffer.byteLength(out)).toBeGreaterThan(39_000);
-    const shown = out.match(/<details>/g)!.length;
-    expect(out).toContain(`**${3000 - shown} more changes not shown**`);
+    const listed = out.match(/^- `\+` `es\/entrevista-\d{4}` create: interview_name$/gm)!.length;
+    expect(out).toContain(`**${3000 - listed} more changes not listed**`);
     expect(out).toContain("to fit GitHub's limit of 40000 bytes.");
   });
 
-  it('gives warnings at most half the room, so changes still show', () => {
+  it('gives warnings at most half the room, after the deletes and before the list of changes', () => {
     const p = bigPlan(3000);
     const warnings = Array.from({ length: 3000 }, (_, i) => ({ key: `gone/${i}`, message: `no longer managed: its file is gone, but id-${i} stays on micro1`, hint: 'enable prune' }));
     const out = renderPlanMarkdown({ ...p, warnings }, [], COMMENT);
     expect(out.length).toBeLessThanOrEqual(65_535);
-    const [warningPart, changePart] = out.split('#### Changes\n') as [string, string];
+    const [warningPart, changePart] = out.split('#### Every change, one line each\n') as [string, string];
     expect(warningPart.length).toBeLessThanOrEqual(65_535 / 2 + 200);
     const shownWarnings = warningPart.match(/^- `gone\//gm)!.length;
     expect(warningPart).toContain(`\n_${3000 - shownWarnings} more warnings not shown to fit GitHub's limit of 65535 characters.`);
-    const shownChanges = changePart.match(/<details>/g)!.length;
-    expect(shownChanges).toBeGreaterThan(50);
-    expect(changePart).toContain(`**${3000 - shownChanges} more changes not shown**`);
+    const listed = changePart.match(INDEX_LINE)!.length;
+    expect(listed).toBeGreaterThan(200);
+    expect(changePart).toContain(`**${3000 - listed} more changes not listed**`);
   });
 
   it('keeps a plan that fits whole, with no note', () => {
