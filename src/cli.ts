@@ -3,7 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { countLine, type Diagnostic } from './diagnostics.js';
 import { isMicro1Error, Micro1Error } from './errors.js';
 import { STEP_SUMMARY_MAX_BYTES, type GithubContext } from './github.js';
-import { guardOutput, guardWorkflowCommands, visible } from './neutralise.js';
+import { guardOutput, guardOwnAnnotations, guardWorkflowCommands, visible } from './neutralise.js';
 import { redact, secretsOf } from './redact.js';
 import type { MarkdownLimit } from './render-markdown.js';
 
@@ -533,7 +533,7 @@ export type { Diagnostic };
 function guarded(io: Io): CliIo {
   const secrets = secretsOf(io.env);
   const safe = (text: string) => guardWorkflowCommands(guardOutput(redact(text, secrets)));
-  return { ...io, stdout: (text) => io.stdout(safe(text)), stderr: (text) => io.stderr(safe(text)), annotate: (text) => io.stderr(guardOutput(redact(text, secrets))) };
+  return { ...io, stdout: (text) => io.stdout(safe(text)), stderr: (text) => io.stderr(safe(text)), annotate: (text) => io.stderr(guardOwnAnnotations(guardOutput(redact(text, secrets)))) };
 }
 
 /** Appends to $GITHUB_STEP_SUMMARY (never overwrites: other steps' tools write there too), within the space left. */
@@ -549,7 +549,8 @@ function appendStepSummary(io: Io, github: GithubContext, render: (limit: Markdo
   if (github.stepSummary === undefined) return;
   try {
     const left = STEP_SUMMARY_MAX_BYTES - (existsSync(github.stepSummary) ? statSync(github.stepSummary).size : 0);
-    const markdown = render({ max: left, unit: 'bytes' });
+    // Guarded like stdout, so the summary reads as `plan --format markdown` printed it.
+    const markdown = guardWorkflowCommands(render({ max: left, unit: 'bytes' }));
     // Past the limit GitHub drops the step's whole summary: better to add nothing.
     if (Buffer.byteLength(markdown) > left) throw new Error(`only ${Math.max(0, left)} of its ${STEP_SUMMARY_MAX_BYTES} bytes are left`);
     appendFileSync(github.stepSummary, redact(markdown, secretsOf(io.env)));

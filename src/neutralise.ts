@@ -64,11 +64,23 @@ export function guardWorkflowCommands(text: string): string {
   return text
     .split('\n')
     .map((line) => {
-      const guarded = line.replaceAll('##[', '#\\u0023[');
+      const guarded = guardV1(line);
       const start = guarded.length - guarded.replace(LEADING_SPACE, '').length;
       return guarded.startsWith('::', start) ? `${guarded.slice(0, start)}\\u003a${guarded.slice(start + 1)}` : guarded;
     })
     .join('\n');
+}
+
+/**
+ * The tool's own annotations (github.ts): they are the one kind of line allowed to start with
+ * `::`, but the untrusted text inside them gets no `##[` either.
+ */
+export function guardOwnAnnotations(text: string): string {
+  return guardV1(text);
+}
+
+function guardV1(text: string): string {
+  return text.replaceAll('##[', '#\\u0023[');
 }
 
 /** What .NET's TrimStart removes (char.IsWhiteSpace), which is a little more than JavaScript's trimStart. */

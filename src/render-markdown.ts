@@ -80,6 +80,8 @@ export function renderPlanMarkdown(plan: Plan, diagnostics: readonly Diagnostic[
   const whole = fit(head, options.limit, [blocks.warnings, blocks.drift, blocks.changes, blocks.diagnostics]);
   if (whole.cut === 0) return whole.text;
   const deletes = changes.filter((c) => c.action === 'delete');
+  // Deletes are listed in full above, so the one-line list has the rest.
+  const others = deletes.length === 0 ? changes : changes.filter((c) => c.action !== 'delete');
   const compact = fit(head, options.limit, [
     {
       open: '\n#### Deletes\n\n',
@@ -91,8 +93,8 @@ export function renderPlanMarkdown(plan: Plan, diagnostics: readonly Diagnostic[
     // The safety thresholds' refusal and "no longer managed" are about deletes too.
     blocks.warnings,
     {
-      open: '\n#### Every change, one line each\n\n',
-      items: changes.map((c) => ({ text: indexItem(c), label: c.key })),
+      open: `\n#### ${deletes.length === 0 ? 'Every change' : 'Every other change'}, one line each\n\n`,
+      items: others.map((c) => ({ text: indexItem(c), label: c.key })),
       close: '',
       cutNote: (cut, first) => `\n**${plural(cut, 'more change')} not listed** (from ${mdCode(first)} on) ${within}. ${seeAll}\n`,
       share: 1,
@@ -281,7 +283,7 @@ function changeSection(change: Change, budget?: { room: number; limit: MarkdownL
   if (budget === undefined) return section(body);
   const size = (text: string) => measure(text, budget.limit);
   const kept: string[] = [];
-  const note = (left: number) => `# … ${plural(left, 'more line')} of this change not shown ${`to fit GitHub's limit of ${budget.limit.max} ${budget.limit.unit}`}`;
+  const note = (left: number) => `# … cut short: ${plural(left, 'more line')} of this change not shown to fit GitHub's limit of ${budget.limit.max} ${budget.limit.unit}`;
   for (let i = 0; i < body.length; i++) {
     const line = body[i]!;
     const room = budget.room - size(section([...kept, note(body.length - i)]));
@@ -290,8 +292,9 @@ function changeSection(change: Change, budget?: { room: number; limit: MarkdownL
       continue;
     }
     // Part of the line, cut at a character (never inside a surrogate pair), and a note saying so.
-    const cutAt = (chars: number) => `${[...line].slice(0, chars).join('')} … (cut)`;
-    let chars = Math.max(0, room - 16);
+    const characters = [...line];
+    const cutAt = (chars: number) => `${characters.slice(0, chars).join('')} … (${characters.length - chars} more characters not shown)`;
+    let chars = Math.max(0, room - 40);
     while (chars > 0 && size(cutAt(chars)) + 1 > room) chars = Math.floor(chars * 0.9);
     if (chars > 0) kept.push(cutAt(chars));
     return section([...kept, note(body.length - i - (chars > 0 ? 1 : 0))]);
