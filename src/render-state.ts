@@ -43,6 +43,7 @@ export function renderStateEntry(key: string, entry: StateEntry, file: string | 
     ...(sources.length > 0 ? [`  sources:     ${sources.join(', ')}`] : []),
     `  applied at:  ${entry.appliedAt}`,
     `  source hash: ${entry.sourceHash || '(none)'}`,
+    ...(entry.unseen?.length ? [`  never shown: ${entry.unseen.join(', ')} (GET /interviews does not return ${entry.unseen.length === 1 ? 'it' : 'them'}: set ${entry.unseen.length === 1 ? 'it' : 'them'} in the file before the next apply)`] : []),
     '  last applied body:',
   ];
   const spec = entry.spec as unknown as Record<string, unknown>;
