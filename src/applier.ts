@@ -9,6 +9,7 @@ import { LIVE_PAGE_SIZE, pageThrough } from './read-live.js';
 import { backoffMs } from './retry-policy.js';
 import { NotSent as Skipped, sendWithRetry, type SendPolicy } from './send-with-retry.js';
 import type { StateStore } from './state-store.js';
+import type { StateEntry } from './state.js';
 
 export interface ApplySettings {
   concurrency: number;
@@ -98,7 +99,9 @@ class ApplyRun {
   }
 
   rekey(change: Change): void {
-    this.record(change, change.id!, change.after!);
+    // Nothing is sent, so what micro1 never showed us stays unseen.
+    const unseen = this.deps.store.state.interviews[change.movedFrom!]?.unseen;
+    this.record(change, change.id!, change.after!, unseen);
   }
 
   private stopped(): boolean {
@@ -224,11 +227,12 @@ class ApplyRun {
     }
   }
 
-  private record(change: Change, id: string, spec: CanonicalBody): void {
+  /** A confirmed change sent the whole body, so nothing stays unseen unless `unseen` says so (a re-key sends nothing). */
+  private record(change: Change, id: string, spec: CanonicalBody, unseen?: StateEntry['unseen']): void {
     this.deps.store.record({
       op: 'applied',
       key: change.key,
-      entry: { id, spec, sourceHash: change.sourceHash ?? '', ...(change.sources ? { sources: change.sources } : {}), appliedAt: this.isoNow() },
+      entry: { id, spec, sourceHash: change.sourceHash ?? '', ...(change.sources ? { sources: change.sources } : {}), appliedAt: this.isoNow(), ...(unseen ? { unseen } : {}) },
       ...(change.movedFrom !== undefined ? { movedFrom: change.movedFrom } : {}),
     });
   }

@@ -7,13 +7,19 @@ import type { Change } from './planner.js';
 export type DiffLine =
   | { op: '+' | '-'; path: string; value: unknown }
   | { op: '~'; path: string; before: unknown; after: unknown; reset: boolean }
-  | { op: '~'; path: string; words: WordPart[]; reset: boolean };
+  | { op: '~'; path: string; words: WordPart[]; reset: boolean }
+  /** micro1 never showed this field: its value there is unknown. `reset`: the file leaves it out, so apply refuses. */
+  | { op: '~'; path: string; unseen: true; after: unknown; reset: boolean };
 
 export interface WordPart {
   text: string;
   added?: boolean;
   removed?: boolean;
 }
+
+/** How a line shows a field micro1 never showed, and why apply refuses it when the file leaves it out. */
+export const UNSEEN_BEFORE = '(unknown on micro1: never shown by the API)';
+export const UNSEEN_REFUSED = 'not in the file: apply refuses to clear it';
 
 /** Text longer than this (or spanning lines) is shown as a word diff instead of before -> after. */
 const LONG_TEXT = 60;
@@ -22,7 +28,9 @@ export function diffLines(change: Change): DiffLine[] {
   if (change.action === 'delete' || change.action === 'no-op') return [];
   const lines: DiffLine[] = [];
   for (const f of change.fields) {
-    if (f.before === undefined) {
+    if (f.unseen) {
+      lines.push({ op: '~', path: f.field, unseen: true, after: f.after, reset: f.reset });
+    } else if (f.before === undefined) {
       if (Array.isArray(f.after)) f.after.forEach((item, i) => lines.push({ op: '+', path: `${f.field}[${i}]`, value: item }));
       else lines.push({ op: '+', path: f.field, value: f.after });
     } else if (Array.isArray(f.before) && Array.isArray(f.after)) {

@@ -1,4 +1,4 @@
-import { BODY_DEFAULTS, type CanonicalBody } from './canonical.js';
+import { BODY_DEFAULTS, type BodyField, type CanonicalBody } from './canonical.js';
 import { CODING_LANGUAGES, INTERVIEW_LANGUAGES, QUESTION_MINUTES, QUESTION_TYPES } from './interview-schema.js';
 
 /**
@@ -41,8 +41,20 @@ export interface ListItemMeta {
   status?: string;
 }
 
+/**
+ * Body fields GET /interviews never returns: an interview we only know from the list (imported, or
+ * adopted by a pinned id) may hold values for them that we have never seen.
+ */
+export const LIST_HIDDEN_FIELDS = ['coding_exercise_details'] as const satisfies readonly BodyField[];
+
+export type ListHiddenField = (typeof LIST_HIDDEN_FIELDS)[number];
+
+export function isListHidden(field: BodyField): field is ListHiddenField {
+  return (LIST_HIDDEN_FIELDS as readonly BodyField[]).includes(field);
+}
+
 /** Everything of a canonical body that the list shape can express. */
-export type ListComparableBody = Omit<CanonicalBody, 'coding_exercise_details'>;
+export type ListComparableBody = Omit<CanonicalBody, ListHiddenField>;
 
 /** A list-comparable body read back from a list item; the enums narrowed to their codes. */
 export type ListBody = ListComparableBody & { interview_language: InterviewLanguage; selected_coding_language: CodingLanguage };

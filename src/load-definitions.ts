@@ -120,7 +120,8 @@ function prepare(options: LoadOptions): Prepared {
     }
     byKey.set(key, file);
     const entry = options.previous?.interviews[key];
-    const fragments = entry === undefined || found.unusual.has(rel) ? undefined : unchangedFragments(entry, file, hashOf);
+    // An entry with unseen fields needs the file's own `explicit` (does it set them?), so it is parsed.
+    const fragments = entry === undefined || entry.unseen !== undefined || found.unusual.has(rel) ? undefined : unchangedFragments(entry, file, hashOf);
     if (fragments !== undefined) {
       // The entry's own sources object: nothing changes a definition's or an entry's sources.
       reused.push({ key, file, body: entry!.spec, explicit: [], fragments, sources: entry!.sources!, sourceHash: entry!.sourceHash });

@@ -3,7 +3,7 @@ import { BODY_DEFAULTS, BODY_FIELDS, jsonEqual, type CanonicalBody } from './can
 import { definitionYaml } from './canonical-yaml.js';
 import { definitionSchema, ID_PATTERN } from './interview-schema.js';
 import { combinedHash, sha256, type Definition } from './load-definitions.js';
-import { fromListItem, listComparable } from './list-shape.js';
+import { fromListItem, isListHidden, LIST_HIDDEN_FIELDS, listComparable } from './list-shape.js';
 import type { State, StateEntry } from './state.js';
 
 /** An interview micro1 has and this project will manage after the import. */
@@ -61,9 +61,10 @@ const MAX_SLUG = 60;
  * import, case-insensitively), and the state entry that makes the next plan a no-op. Pure.
  *
  * coding_exercise_details: the list shape does not have it, so the file leaves it out and the state
- * records what the file means, "" (a no-op next plan, as for every other field). Apply sends the
- * whole body, so the first apply that changes such a file would clear details micro1 holds but never
- * showed us. Interviews with a coding round, the only ones where details matter, get a comment
+ * records what the file means, "" (a no-op next plan, as for every other field), and that micro1
+ * never showed it (`unseen`). Apply sends the whole body, so an update of such a file would clear
+ * details micro1 holds but never showed us: the plan marks it and apply refuses until the file sets
+ * the field. Interviews with a coding round, the only ones where details matter, get a comment
  * saying so at the top of their file, and a warning.
  */
 export function planImport(input: ImportInput): ImportPlan {
@@ -102,15 +103,15 @@ export function planImport(input: ImportInput): ImportPlan {
       skip(`it may be the unconfirmed create of ${pendingKey}: run \`micro1 apply\` first, which adopts it`);
       continue;
     }
-    // What micro1 has, as a request body; coding_exercise_details unknown, so "" like the file (see above).
-    const spec = Object.fromEntries(BODY_FIELDS.map((f) => [f, f === 'coding_exercise_details' ? '' : body[f]])) as unknown as CanonicalBody;
+    // What micro1 has, as a request body; the fields the list hides are unknown, so defaulted like the file (see above).
+    const spec = Object.fromEntries(BODY_FIELDS.map((f) => [f, isListHidden(f) ? BODY_DEFAULTS[f] : body[f]])) as unknown as CanonicalBody;
     const codingRound = body.is_coding_round_required || body.only_coding_round;
     const notes = codingRound ? [...warnings, CODING_DETAILS_WARNING] : warnings;
 
     const pinned = pinnedBy.get(id);
     if (pinned !== undefined) {
       if (jsonEqual(listComparable(pinned.body), listComparable(spec))) {
-        imported.push({ key: pinned.key, file: pinned.file, id, name, overwrites: false, entry: { id, spec, sourceHash: pinned.sourceHash, sources: pinned.sources }, warnings });
+        imported.push({ key: pinned.key, file: pinned.file, id, name, overwrites: false, entry: { id, spec, sourceHash: pinned.sourceHash, sources: pinned.sources, unseen: [...LIST_HIDDEN_FIELDS] }, warnings });
       } else if (!input.force) {
         skip(`${pinned.file} already pins it and differs from micro1: \`micro1 import --force\` replaces the file with micro1's version, \`micro1 apply\` sends the file's`);
       } else {
@@ -146,9 +147,10 @@ function written(key: string, file: string, id: string, name: string, spec: Cano
   const text = definitionYaml(fields, codingRound ? CODING_DETAILS_COMMENT : undefined);
   // A file written as micro1 reports it but outside the documented limits (a 5-minute question) is
   // not a valid source of that body: no source hash, so nothing may take the file as already applied.
-  if (!definitionSchema.safeParse(fields).success) return { key, file, id, name, text, overwrites, entry: { id, spec, sourceHash: '' }, warnings };
+  const unseen = [...LIST_HIDDEN_FIELDS];
+  if (!definitionSchema.safeParse(fields).success) return { key, file, id, name, text, overwrites, entry: { id, spec, sourceHash: '', unseen }, warnings };
   const sources = { [file]: sha256(text) };
-  return { key, file, id, name, text, overwrites, entry: { id, spec, sourceHash: combinedHash([file], sources), sources }, warnings };
+  return { key, file, id, name, text, overwrites, entry: { id, spec, sourceHash: combinedHash([file], sources), sources, unseen }, warnings };
 }
 
 /** The body less every field equal to its documented default: the file says only what is particular. */

@@ -1,7 +1,8 @@
 import { BODY_DEFAULTS, BODY_FIELDS, jsonEqual, type BodyField, type CanonicalBody } from './canonical.js';
 import type { Definition } from './load-definitions.js';
 import { matchesAny } from './key-match.js';
-import type { State } from './state.js';
+import { LIST_HIDDEN_FIELDS } from './list-shape.js';
+import type { State, StateEntry } from './state.js';
 
 export type Action = 'create' | 'update' | 'no-op' | 'delete';
 
@@ -11,6 +12,8 @@ export interface FieldChange {
   after: unknown;
   /** The field is absent from the file, so it goes back to its documented default. */
   reset: boolean;
+  /** micro1 has never shown us this field, so `before` is unknown (undefined). */
+  unseen?: true;
 }
 
 export interface Change {
@@ -31,6 +34,11 @@ export interface Change {
   movedFrom?: string;
   /** Why, when the action alone does not say it (adoption, id change, unconfirmed create). */
   note?: string;
+  /**
+   * Fields micro1 holds a value for that we never saw, which the file leaves out: this update would
+   * clear them, so apply refuses it. Absent when there are none.
+   */
+  unknown?: BodyField[];
 }
 
 export interface PlanWarning {
@@ -89,14 +97,16 @@ export function plan(definitions: readonly Definition[], state: State, options: 
           : undefined;
         changes.push({ ...baseOf(def), action: 'create', before: null, fields: fieldChanges(null, def), via: [], ...(note ? { note } : {}) });
       } else {
+        const fields = fieldChanges(null, def, unseenOf(def, undefined));
         changes.push({
           ...baseOf(def),
           action: 'update',
           id: def.id,
           before: null,
-          fields: fieldChanges(null, def),
+          fields,
           via: [],
           note: 'adopts an existing micro1 interview: its fields are replaced by this file',
+          ...unknownOf(fields),
         });
       }
       continue;
@@ -104,7 +114,7 @@ export function plan(definitions: readonly Definition[], state: State, options: 
 
     const id = def.id ?? entry.id;
     const idChanged = def.id !== undefined && def.id !== entry.id;
-    const fields = fieldChanges(entry.spec, def);
+    const fields = fieldChanges(entry.spec, def, unseenOf(def, entry));
     if (idChanged) {
       warnings.push({
         key: def.key,
@@ -112,14 +122,15 @@ export function plan(definitions: readonly Definition[], state: State, options: 
         hint: 'if that was not intended, restore the previous id',
       });
       // The new id's current fields are unknown (entry.spec belongs to the old one): as for any adoption, before is null.
-      changes.push({ ...baseOf(def), action: 'update', id, before: null, fields: fieldChanges(null, def), via: [], note: `adopts ${def.id} (was ${entry.id})`, ...movedNote(moved) });
+      const adopted = fieldChanges(null, def, unseenOf(def, entry));
+      changes.push({ ...baseOf(def), action: 'update', id, before: null, fields: adopted, via: [], note: `adopts ${def.id} (was ${entry.id})`, ...movedNote(moved), ...unknownOf(adopted) });
     } else if (fields.length === 0) {
       // The common case, ten thousand times over in a large project: one plain object, no spreads.
       const change: Change = { key: def.key, file: def.file, action: 'no-op', id, before: entry.spec, after: def.body, fields, sourceHash: def.sourceHash, sources: def.sources, via: [] };
       if (moved !== undefined) change.movedFrom = moved;
       changes.push(change);
     } else {
-      changes.push({ ...baseOf(def), action: 'update', id, before: entry.spec, fields, via: changedOnlyVia(def, entry.sources), ...movedNote(moved) });
+      changes.push({ ...baseOf(def), action: 'update', id, before: entry.spec, fields, via: changedOnlyVia(def, entry.sources), ...movedNote(moved), ...unknownOf(fields) });
     }
   }
 
@@ -162,6 +173,21 @@ export function isActionable(change: Change): boolean {
   return change.action !== 'no-op' || change.movedFrom !== undefined;
 }
 
+/**
+ * The fields an update of `def` would clear although micro1 never showed us their value: a change's
+ * `unknown`, for a saved plan to be checked against the files and state it is applied to.
+ * `entry` is the state entry the update is planned against, if any.
+ */
+export function unknownFields(def: Definition, entry: StateEntry | undefined): BodyField[] {
+  return unseenOf(def, entry).filter((field) => !def.explicit.includes(field));
+}
+
+/** What micro1 never showed us: what the entry records, or all the list hides when `def` adopts an id the state does not hold. */
+function unseenOf(def: Definition, entry: StateEntry | undefined): readonly BodyField[] {
+  if (entry === undefined || (def.id !== undefined && def.id !== entry.id)) return LIST_HIDDEN_FIELDS;
+  return entry.unseen ?? [];
+}
+
 /** What every create and update carries from its definition (built only for them: no-ops are the many). */
 function baseOf(def: Definition) {
   return { key: def.key, file: def.file, after: def.body, sourceHash: def.sourceHash, sources: def.sources };
@@ -171,12 +197,21 @@ function movedNote(movedFrom: string | undefined): { movedFrom?: string } {
   return movedFrom === undefined ? {} : { movedFrom };
 }
 
-function fieldChanges(before: CanonicalBody | null, def: Definition): FieldChange[] {
+/**
+ * What changes field by field. A field in `unseen` (micro1 never showed it) has no known before: one
+ * the file sets is always a change (micro1 may hold another value); one the file leaves out is listed
+ * only beside another change, since only then is a body sent that would clear it.
+ */
+function fieldChanges(before: CanonicalBody | null, def: Definition, unseen: readonly BodyField[] = []): FieldChange[] {
   // An unchanged file's body is the very object its state entry holds (see load-definitions).
   if (before === def.body) return [];
   const out: FieldChange[] = [];
   for (const field of BODY_FIELDS) {
     const after = def.body[field];
+    if (unseen.includes(field)) {
+      out.push({ field, before: undefined, after, reset: !def.explicit.includes(field), unseen: true });
+      continue;
+    }
     const previous = before === null ? undefined : before[field];
     if (before !== null && jsonEqual(previous, after)) continue;
     const reset = !def.explicit.includes(field) && field !== 'interview_name';
@@ -186,7 +221,13 @@ function fieldChanges(before: CanonicalBody | null, def: Definition): FieldChang
     }
     out.push({ field, before: previous, after, reset: before !== null && reset });
   }
-  return out;
+  return out.every((f) => f.unseen && f.reset) ? [] : out;
+}
+
+/** The unseen fields an update would clear, as the change's `unknown`. */
+function unknownOf(fields: readonly FieldChange[]): { unknown?: BodyField[] } {
+  const unknown = fields.filter((f) => f.unseen && f.reset).map((f) => f.field);
+  return unknown.length === 0 ? {} : { unknown };
 }
 
 /** When the file itself is unchanged since the last apply, the fragments that did change. */

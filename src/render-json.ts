@@ -16,6 +16,8 @@ export interface JsonChange {
   after: Change['after'];
   changed_fields: string[];
   reset_fields: string[];
+  /** Fields micro1 holds a value for that we never saw, left out of the file: apply refuses to clear them. */
+  unknown_fields: string[];
   source_hash: string | null;
   sources: Record<string, string>;
   via: string[];
@@ -60,6 +62,7 @@ function changeToJson(c: Change): JsonChange {
     after: c.after,
     changed_fields: c.fields.map((f) => f.field),
     reset_fields: c.fields.filter((f) => f.reset).map((f) => f.field),
+    unknown_fields: c.unknown ?? [],
     source_hash: c.sourceHash ?? null,
     sources: c.sources ?? {},
     via: c.via,

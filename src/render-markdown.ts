@@ -1,7 +1,7 @@
 import type { ApplyResult } from './applier.js';
 import { countLine, formatDiagnostic, plural, type Diagnostic } from './diagnostics.js';
 import type { Drift } from './drift.js';
-import { diffLines, formatValue, type DiffLine } from './field-diff.js';
+import { diffLines, formatValue, UNSEEN_BEFORE, UNSEEN_REFUSED, type DiffLine } from './field-diff.js';
 import { mdCode, mdCodeBlock, mdFence, mdHtml, mdText } from './neutralise.js';
 import { isActionable, type Change, type Plan, type PlanWarning } from './planner.js';
 import { applyHeadline } from './render-apply.js';
@@ -305,6 +305,7 @@ function changeSection(change: Change, budget?: { room: number; limit: MarkdownL
 /** A diff line in Markdown: long text is a word diff, one indented line per line of the text. */
 function diffLineMarkdown(line: DiffLine): string[] {
   if (line.op !== '~') return [`${line.op} ${line.path}: ${formatValue(line.value)}`];
+  if ('unseen' in line) return [`! ${line.path}: ${UNSEEN_BEFORE} -> ${formatValue(line.after)}${line.reset ? `  # ${UNSEEN_REFUSED}` : ''}`];
   const reset = line.reset ? '  # not in the file: reset to the default' : '';
   if ('words' in line) {
     const text = line.words.map((w) => (w.added ? `{+${w.text}+}` : w.removed ? `[-${w.text}-]` : w.text)).join('');

@@ -50,6 +50,7 @@ export function renderStateEntry(key: string, entry: StateEntry, file: string | 
     ...(sources.length > 0 ? [`  sources:     ${visible(sources.join(', '))}`] : []),
     `  applied at:  ${visible(entry.appliedAt)}`,
     `  source hash: ${visible(entry.sourceHash) || '(none)'}`,
+    ...(entry.unseen?.length ? [`  never shown: ${visible(entry.unseen.join(', '))} (GET /interviews does not return ${entry.unseen.length === 1 ? 'it' : 'them'}: set ${entry.unseen.length === 1 ? 'it' : 'them'} in the file before the next apply)`] : []),
     '  last applied body:',
   ];
   const spec = entry.spec as unknown as Record<string, unknown>;

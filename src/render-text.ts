@@ -1,5 +1,5 @@
 import { formatDiagnostic, plural, type Diagnostic } from './diagnostics.js';
-import { diffLines, formatValue, type DiffLine } from './field-diff.js';
+import { diffLines, formatValue, UNSEEN_BEFORE, UNSEEN_REFUSED, type DiffLine } from './field-diff.js';
 import { fragmentImpact } from './fragment-impact.js';
 import { visible, visibleLines } from './neutralise.js';
 import { countActions, isActionable, type Change, type Plan } from './planner.js';
@@ -81,6 +81,10 @@ export function diffLineText(line: DiffLine, paint: Painter): string {
   if (line.op !== '~') {
     const sign = line.op === '+' ? paint.green('+') : paint.red('-');
     return `${sign} ${line.path}: ${formatValue(line.value)}`;
+  }
+  if ('unseen' in line) {
+    const refused = line.reset ? paint.dim(`  # ${UNSEEN_REFUSED}`) : '';
+    return `${paint.yellow('~')} ${line.path}: ${UNSEEN_BEFORE} -> ${formatValue(line.after)}${refused}`;
   }
   const reset = line.reset ? paint.dim('  # not in the file: reset to the default') : '';
   if ('words' in line) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, mkdirSync, writeSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { CanonicalBody } from './canonical.js';
+import { BODY_FIELDS, type BodyField, type CanonicalBody } from './canonical.js';
 import { errnoCode, Micro1Error } from './errors.js';
 import { ID_PATTERN } from './interview-schema.js';
 
@@ -15,6 +15,12 @@ export interface StateEntry {
   /** Project-relative file → sha256 of its bytes, for the definition file and each fragment. */
   sources?: Record<string, string>;
   appliedAt: string;
+  /**
+   * Body fields micro1 has never shown us for this interview (GET /interviews omits some, see
+   * LIST_HIDDEN_FIELDS): `spec` holds our default for them, not micro1's value. Absent once we have
+   * sent the whole body, so a state that never imported anything is unchanged byte for byte.
+   */
+  unseen?: BodyField[];
 }
 
 /** A create that was sent (or about to be) but whose outcome is not yet known. */
@@ -55,6 +61,9 @@ const stateSchema = z.strictObject({
       sourceHash: z.string(),
       sources: z.record(z.string(), z.string()).optional(),
       appliedAt: z.string(),
+      unseen: z
+        .array(z.enum(BODY_FIELDS as [BodyField, ...BodyField[]], { error: 'not an interview body field' }), { error: 'must be a list of interview body fields' })
+        .optional(),
     }),
   ),
   pending: z
@@ -104,7 +113,8 @@ export function readState(file: string, displayName = file): State {
 }
 
 const TOP_KEYS = new Set(['version', 'lineage', 'serial', 'interviews', 'pending']);
-const ENTRY_KEYS = new Set(['id', 'spec', 'sourceHash', 'sources', 'appliedAt']);
+const ENTRY_KEYS = new Set(['id', 'spec', 'sourceHash', 'sources', 'appliedAt', 'unseen']);
+const BODY_FIELD_SET: ReadonlySet<unknown> = new Set(BODY_FIELDS);
 const PENDING_KEYS = new Set(['key', 'interview_name', 'spec', 'sourceHash', 'startedAt']);
 
 /** Exactly what stateSchema accepts, no more: when this says no, stateSchema says why. */
@@ -118,6 +128,7 @@ function isWellFormed(raw: unknown): raw is Omit<State, 'pending'> & { pending?:
     if (typeof entry.id !== 'string' || !ID_PATTERN.test(entry.id) || !isBody(entry.spec)) return false;
     if (typeof entry.sourceHash !== 'string' || typeof entry.appliedAt !== 'string') return false;
     if (entry.sources !== undefined && !(isRecord(entry.sources) && Object.values(entry.sources).every((h) => typeof h === 'string'))) return false;
+    if (entry.unseen !== undefined && !(Array.isArray(entry.unseen) && entry.unseen.every((f) => BODY_FIELD_SET.has(f)))) return false;
   }
   if (raw.pending === undefined) return true;
   if (!Array.isArray(raw.pending)) return false;

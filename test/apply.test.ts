@@ -18,8 +18,10 @@ const SALES = `interview_name: Account Executive
 interview_language: fr
 `;
 const ADOPTED_ID = '3f2b9c4e-8d1a-4f6b-9e2c-7a5d1b8e6f40';
+// Adopted, so it says what to do with the coding exercise details micro1 never lists.
 const DESIGNER = `id: ${ADOPTED_ID}
 interview_name: Product Designer
+coding_exercise_details: ""
 `;
 
 /** The fault to inject on the n-th request matching method and path prefix, once. */

@@ -27,6 +27,7 @@ const EXPECTED_PLAN = [
   '  ~ design/pd  (update, id live-pd-1)  interviews/design/pd.yaml',
   '      # adopts an existing micro1 interview: its fields are replaced by this file',
   '      + interview_name: "Product Designer"',
+  '      ~ coding_exercise_details: (unknown on micro1: never shown by the API) -> ""  # not in the file: apply refuses to clear it',
   '',
   '  + eng/go  (create)  interviews/eng/go.yaml',
   '      + interview_name: "Go Engineer"',

@@ -120,7 +120,7 @@ describe('micro1 plan --refresh', () => {
   const FILES = {
     'eng/a': 'interview_name: A\nskills:\n  - name: Go\ninterview_language: fr\n',
     'eng/b': 'interview_name: B\n',
-    'design/c': `id: ${PINNED}\ninterview_name: C\n`,
+    'design/c': `id: ${PINNED}\ninterview_name: C\ncoding_exercise_details: ""\n`,
     'sales/d': 'interview_name: D\n',
   };
 
@@ -163,6 +163,7 @@ describe('micro1 plan --refresh', () => {
         `  ~ design/c  (update, id ${PINNED})  interviews/design/c.yaml`,
         '      # adopts an existing micro1 interview: its fields are replaced by this file',
         '      + interview_name: "C"',
+        '      ~ coding_exercise_details: (unknown on micro1: never shown by the API) -> ""',
         '',
         `  ~ eng/a  (update, id ${ids.A!})  interviews/eng/a.yaml`,
         '      - skills[1]: {name: "Rust"}',

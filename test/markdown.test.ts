@@ -137,6 +137,7 @@ describe('renderPlanMarkdown', () => {
         '```diff',
         '# adopts an existing micro1 interview: its fields are replaced by this file',
         '+ interview_name: "PD"',
+        '! coding_exercise_details: (unknown on micro1: never shown by the API) -> ""  # not in the file: apply refuses to clear it',
         '```',
         '',
         '</details>',

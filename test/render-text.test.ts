@@ -49,6 +49,7 @@ describe('renderPlanText without colour', () => {
         '  ~ design/pd  (update, id live-1)  interviews/design/pd.yaml',
         '      # adopts an existing micro1 interview: its fields are replaced by this file',
         '      + interview_name: "PD"',
+        '      ~ coding_exercise_details: (unknown on micro1: never shown by the API) -> ""  # not in the file: apply refuses to clear it',
         '',
         '  ~ eng/fe  (update, id id-fe)  interviews/eng/fe.yaml',
         '      ~ interview_name: "Front end" -> "Frontend"',

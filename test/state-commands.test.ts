@@ -263,7 +263,7 @@ describe('state edits (pure)', () => {
 
 describe('a moved file that pins its id (rename detection), end to end', () => {
   const ID = '3f2b9c4e-8d1a-4f6b-9e2c-7a5d1b8e6f40';
-  const DESIGNER = `id: ${ID}\ninterview_name: Product Designer\n`;
+  const DESIGNER = `id: ${ID}\ninterview_name: Product Designer\ncoding_exercise_details: ""\n`;
 
   it('is a state move, not a delete and a create: planned, applied without a request, listed under its new key', async () => {
     const box = await sandbox({ seed: [{ id: ID, body: { interview_name: 'Product Designer' } }] });

@@ -1,9 +1,11 @@
 import path from 'node:path';
 import { applyChanges, type ApplyProgress, type ApplyResult } from '../applier.js';
+import type { BodyField } from '../canonical.js';
 import { checkBaseUrl, Micro1Client } from '../client.js';
 import { systemClock, type Clock } from '../clock.js';
 import { Micro1Error } from '../errors.js';
-import { plan as makePlan, hasChanges, type Change, type Plan } from '../planner.js';
+import { plural } from '../diagnostics.js';
+import { plan as makePlan, hasChanges, unknownFields, type Change, type Plan } from '../planner.js';
 import { hasErrors, loadProject, type Project, type ProjectOptions } from '../project.js';
 import type { JsonChange } from '../render-json.js';
 import { readSavedPlan, savedPlanMismatch, type SavedPlan } from '../saved-plan.js';
@@ -64,6 +66,7 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
         ? makePlan(project.definitions, store.state, { prune, targets: options.targets, excludes: options.excludes })
         : planFromSaved(saved, project, store.state, options.planFile!);
     if (!hasChanges(plan)) return { kind: 'no-changes', plan };
+    checkUnknownFields(plan);
     checkDeleteSafety(plan, store.state, config.safety, options.force);
     const ask = saved === undefined && !options.autoApprove;
     if (!(await options.review(plan, ask))) return { kind: 'declined', plan };
@@ -104,10 +107,30 @@ function planFromSaved(saved: SavedPlan, project: Project, state: State, file: s
       hint: 'a saved plan is applied exactly as planned; run `micro1 plan --out FILE` again instead of editing it',
     });
   }
-  return { lineage, serial, changes: saved.changes.map(changeFromJson), warnings: saved.warnings };
+  // What would be cleared is worked out again from the files and state, not taken from the plan's own say.
+  const unknown = (c: JsonChange) => (c.action === 'update' ? unknownFields(now.get(c.key)!, state.interviews[c.moved_from ?? c.key]) : []);
+  return { lineage, serial, changes: saved.changes.map((c) => changeFromJson(c, unknown(c))), warnings: saved.warnings };
 }
 
-function changeFromJson(c: JsonChange): Change {
+/**
+ * Refuses, before anything is sent, an update that would clear a field micro1 holds but never
+ * showed us (GET /interviews does not return coding_exercise_details): the whole body is sent, so
+ * the field's default would silently replace a value nobody has seen.
+ */
+function checkUnknownFields(plan: Plan): void {
+  const refused = plan.changes.filter((c) => c.unknown !== undefined && c.unknown.length > 0);
+  if (refused.length === 0) return;
+  const fields = [...new Set(refused.flatMap((c) => c.unknown!))];
+  const one = fields.length === 1;
+  const lines = refused.map((c) => `  ${c.file} (${c.key}): ${c.unknown!.join(', ')}`);
+  throw new Micro1Error(
+    'UNKNOWN_FIELDS',
+    `Refusing to apply: ${plural(refused.length, 'update')} would clear ${one ? 'a field' : 'fields'} micro1 holds but has never shown us (GET /interviews does not return ${one ? 'it' : 'them'}), so nothing was sent:\n${lines.join('\n')}`,
+    { hint: `set ${fields.map((f) => `\`${f}\``).join(', ')} in each file (an empty string \`""\` clears it on purpose), or leave them out with \`--exclude KEY\`` },
+  );
+}
+
+function changeFromJson(c: JsonChange, unknown: BodyField[]): Change {
   return {
     key: c.key,
     file: c.file,
@@ -121,6 +144,7 @@ function changeFromJson(c: JsonChange): Change {
     via: c.via,
     ...(c.moved_from !== null ? { movedFrom: c.moved_from } : {}),
     ...(c.note !== null ? { note: c.note } : {}),
+    ...(unknown.length > 0 ? { unknown } : {}),
   };
 }
 
