@@ -3,7 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { countLine, type Diagnostic } from './diagnostics.js';
 import { isMicro1Error, Micro1Error } from './errors.js';
 import { STEP_SUMMARY_MAX_BYTES, type GithubContext } from './github.js';
-import { guardOutput, guardOwnAnnotations, guardWorkflowCommands, visible } from './neutralise.js';
+import { guardOutput, guardOwnAnnotations, guardWorkflowCommands, visible, visibleLines } from './neutralise.js';
 import { redact, secretsOf } from './redact.js';
 import type { MarkdownLimit } from './render-markdown.js';
 
@@ -507,7 +507,7 @@ export async function main(argv: readonly string[], rawIo: Io): Promise<number> 
 
 /** An error for the terminal. Messages quote files and servers: each line is made `visible`, the line breaks the tool wrote kept. */
 export function formatError(error: unknown): string {
-  const shown = (text: string) => text.split('\n').map(visible).join('\n');
+  const shown = (text: string) => visibleLines(text).join('\n');
   if (isMicro1Error(error)) {
     return `Error: ${shown(error.message)}${error.hint ? `\n  ${shown(error.hint)}` : ''}\n`;
   }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { ApplyFailure } from './applier.js';
 import type { Diagnostic } from './diagnostics.js';
-import { visible } from './neutralise.js';
+import { visible, visibleLines } from './neutralise.js';
 import type { PlanWarning } from './planner.js';
 
 /**
@@ -117,9 +117,9 @@ export function errorAnnotation(command: string, message: string, hint: string |
   return lines([workflowCommand({ level: 'error', title: `micro1 ${command} failed`, message: withHint(message, hint) })]);
 }
 
-/** The message and its hint on two lines; the only line breaks an annotation has are these. */
+/** The message and its hint on lines of their own: the line breaks the tool wrote are kept, any other is shown. */
 function withHint(message: string, hint: string | undefined): string {
-  return hint === undefined ? visible(message) : `${visible(message)}\n${visible(hint)}`;
+  return [message, ...(hint === undefined ? [] : [hint])].flatMap(visibleLines).join('\n');
 }
 
 function lines(commands: string[]): string {

@@ -91,7 +91,9 @@ export function mdCode(text: string): string {
   const safe = visible(text);
   const runs = safe.match(/`+/g) ?? [];
   const fence = '`'.repeat(Math.max(0, ...runs.map((r) => r.length)) + 1);
-  const pad = runs.length > 0 || safe.startsWith(' ') || safe.endsWith(' ') ? ' ' : '';
+  // CommonMark strips one space from each end, unless the content is only spaces.
+  const onlySpaces = /^ *$/.test(safe);
+  const pad = !onlySpaces && (runs.length > 0 || safe.startsWith(' ') || safe.endsWith(' ')) ? ' ' : '';
   return safe === '' ? '` `' : `${fence}${pad}${safe}${pad}${fence}`;
 }
 

@@ -150,7 +150,8 @@ export function renderNoChangesMarkdown(plan: Plan): string {
 
 /** A plan or apply that stopped with an error, for the step summary. */
 export function renderErrorMarkdown(command: string, message: string, hint: string | undefined): string {
-  return `### micro1 ${command}\n\n**Error:** ${mdText(message)}${hint ? `\n\n${mdText(hint)}` : ''}\n`;
+  const lines = (text: string) => text.split('\n').map(mdText).join('<br>\n');
+  return `### micro1 ${command}\n\n**Error:** ${lines(message)}${hint ? `\n\n${lines(hint)}` : ''}\n`;
 }
 
 export function measure(text: string, limit: MarkdownLimit): number {
