@@ -22,11 +22,13 @@
  */
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u061c\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const UNSAFE_ANY = new RegExp(UNSAFE.source);
 const SHORT: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /** One line of plain text with every character that could change what a reader sees shown as an escape. */
 export function visible(text: string): string {
-  return text.replace(UNSAFE, escapeChar);
+  // Most values have nothing to escape: a test is cheaper than a replace that builds a new string.
+  return UNSAFE_ANY.test(text) ? text.replace(UNSAFE, escapeChar) : text;
 }
 
 /** Multi-line text: each line made `visible`, line feeds kept (the caller indents them). */
