@@ -121,10 +121,13 @@ describe('keys named like Object.prototype members', () => {
     expect(Object.keys(readStateFile(dir).interviews)).toEqual(['a', 'toString']);
   });
 
-  it('state rm of valueOf, which the state does not hold, is refused', async () => {
+  it('state rm and state mv of valueOf, which the state does not hold, are refused and change nothing', async () => {
     const dir = withNamedState();
     const result = await runCli(['state', 'rm', 'valueOf'], dir);
     expect(result).toMatchObject({ code: 1, stderr: expect.stringContaining('valueOf is not in the state') });
+    const moved = await runCli(['state', 'mv', 'valueOf', 'x'], dir);
+    expect(moved).toMatchObject({ code: 1, stderr: expect.stringContaining('valueOf is not in the state') });
+    expect(Object.keys(readStateFile(dir).interviews)).toEqual(['a', 'hasOwnProperty', 'toString']);
   });
 
   it('state mv toString x moves that entry', async () => {
