@@ -9,7 +9,7 @@ import { LIVE_PAGE_SIZE, pageThrough } from './read-live.js';
 import { backoffMs } from './retry-policy.js';
 import { NotSent as Skipped, sendWithRetry, type SendPolicy } from './send-with-retry.js';
 import type { StateStore } from './state-store.js';
-import type { StateEntry } from './state.js';
+import { entryOf, type StateEntry } from './state.js';
 
 export interface ApplySettings {
   concurrency: number;
@@ -78,6 +78,8 @@ class ApplyRun {
   private readonly limit: ReturnType<typeof pLimit>;
   private readonly counts = { created: 0, updated: 0, deleted: 0, reconciled: 0, skipped: 0, requests: 0, done: 0 };
   private readonly failures: ApplyFailure[] = [];
+  /** Which key manages each id, kept as changes are recorded: one lookup per create, not a scan of the state. */
+  private readonly managedBy: Map<string, string>;
   private stoppedBecause: ApplyResult['stoppedBecause'];
 
   constructor(
@@ -86,6 +88,7 @@ class ApplyRun {
     private readonly total: number,
   ) {
     this.limiter = new RateLimiter(settings.requestsPerSecond, deps.clock);
+    this.managedBy = new Map(Object.entries(deps.store.state.interviews).map(([key, e]) => [e.id, key]));
     this.limit = pLimit(settings.concurrency);
   }
 
@@ -100,7 +103,7 @@ class ApplyRun {
 
   rekey(change: Change): void {
     // Nothing is sent, so what micro1 never showed us stays unseen.
-    const unseen = this.deps.store.state.interviews[change.movedFrom!]?.unseen;
+    const unseen = entryOf(this.deps.store.state, change.movedFrom!)?.unseen;
     this.record(change, change.id!, change.after!, unseen);
   }
 
@@ -146,6 +149,13 @@ class ApplyRun {
     for (let attempt = 0; ; attempt++) {
       try {
         const { id } = await this.send(() => this.deps.client.create(spec), { retryUnknown: false });
+        // Recorded over another key, the id would be managed twice: a later prune of one key
+        // would delete the interview the other still manages.
+        const holder = this.managedBy.get(id);
+        if (holder !== undefined && holder !== change.key) {
+          store.record({ op: 'pending-cleared', key: change.key });
+          throw new SharedIdAnswer(`micro1 answered the create with id ${id}, which ${holder} already manages: not recorded for ${change.key}`, spec.interview_name);
+        }
         this.record(change, id, spec);
         this.counts.created++;
         return;
@@ -185,6 +195,7 @@ class ApplyRun {
       if (!(error instanceof ApiError && error.kind === 'not-found')) throw error;
     }
     this.deps.store.record({ op: 'deleted', key: change.key });
+    this.managedBy.delete(change.id!);
     this.counts.deleted++;
   }
 
@@ -193,7 +204,7 @@ class ApplyRun {
    * and, when several match, the one whose fields match what was sent.
    */
   private async lookup(name: string, spec: CanonicalBody): Promise<string | undefined> {
-    const managed = new Set(Object.values(this.deps.store.state.interviews).map((e) => e.id));
+    const managed = this.managedBy;
     const { items } = await pageThrough((page) => this.send(() => this.deps.client.list({ page, limit: LIVE_PAGE_SIZE, keyword: name }), { retryUnknown: true }));
     const candidates = items.filter((i) => i.interview_name === name && !managed.has(i.interview_id));
     if (candidates.length <= 1) return candidates[0]?.interview_id;
@@ -229,6 +240,7 @@ class ApplyRun {
 
   /** A confirmed change sent the whole body, so nothing stays unseen unless `unseen` says so (a re-key sends nothing). */
   private record(change: Change, id: string, spec: CanonicalBody, unseen?: StateEntry['unseen']): void {
+    this.managedBy.set(id, change.key);
     this.deps.store.record({
       op: 'applied',
       key: change.key,
@@ -248,8 +260,18 @@ class ApplyRun {
   }
 }
 
+/** A create answered with an id another key manages: final for that change, never retried or recorded. */
+class SharedIdAnswer extends ApiError {
+  constructor(message: string, readonly interviewName: string) {
+    super('bad-request', message);
+  }
+}
+
 /** What went wrong and what to do, for the summary line beside the file. */
 function explain(change: Change, error: ApiError): { message: string; hint?: string } {
+  if (error instanceof SharedIdAnswer) {
+    return { message: error.message, hint: `check micro1 for an interview named ${JSON.stringify(error.interviewName)} before applying again; one micro1 interview is managed by one file only` };
+  }
   const pending = change.action === 'create' && ['server', 'timeout', 'network', 'protocol'].includes(error.kind);
   if (pending) {
     return { message: `create not confirmed: ${error.message}`, hint: 'the next apply looks it up on micro1 by name before sending it again' };

@@ -25,11 +25,20 @@ const STYLE = { indent: 2, indentSeq: true, lineWidth: 0 } as const;
 
 export type FormatResult = { ok: true; text: string } | { ok: false; reason: string };
 
-/** Writes `fields` (any key order) as a canonical file, with an optional comment block on top. */
-export function definitionYaml(fields: Record<string, unknown>, header?: string): string {
+/**
+ * Every string double-quoted, with escapes: the one style that can say any text (a spaces-only
+ * line, a trailing space, a tab, CR, U+2028) exactly. Only for text the plain style would not.
+ */
+const QUOTED = { ...STYLE, blockQuote: false, defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' } as const;
+
+/**
+ * Writes `fields` (any key order) as a canonical file, with an optional comment block on top;
+ * `quoted` writes every string value double-quoted (see QUOTED).
+ */
+export function definitionYaml(fields: Record<string, unknown>, header?: string, quoted = false): string {
   const doc = new Document(orderKeys(fields, TOP_LEVEL_ORDER));
   if (header !== undefined) doc.commentBefore = header.split('\n').map((line) => (line === '' ? '' : ` ${line}`)).join('\n');
-  return doc.toString(STYLE);
+  return doc.toString(quoted ? QUOTED : STYLE);
 }
 
 /**

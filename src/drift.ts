@@ -1,7 +1,7 @@
 import { BODY_FIELDS, jsonEqual, type CanonicalBody } from './canonical.js';
 import { matchesAny } from './key-match.js';
 import { fromListItem, listComparable, type ListComparableBody } from './list-shape.js';
-import type { State, StateEntry } from './state.js';
+import { interviewRecord, type State, type StateEntry } from './state.js';
 
 /** One field that differs between the last apply and micro1. */
 export interface DriftField {
@@ -86,7 +86,7 @@ export function detectDrift(state: State, live: readonly unknown[], scope: Drift
  * loses its entry (so its file plans as a create). Pure; nothing is written.
  */
 export function refreshedState(state: State, drift: Drift): State {
-  const interviews: Record<string, StateEntry> = { ...state.interviews };
+  const interviews: Record<string, StateEntry> = interviewRecord(state.interviews);
   for (const gone of drift.deleted) delete interviews[gone.key];
   for (const changed of drift.changed) {
     const entry = interviews[changed.key]!;

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { canonicalBody, type BodyField, type CanonicalBody } from './canonical.js';
 import { formatPath, type Diagnostic } from './diagnostics.js';
 import { definitionSchema, fragmentSchema, KNOWN_KEYS, type DefinitionInput } from './interview-schema.js';
-import type { State, StateEntry } from './state.js';
+import { entryOf, type State, type StateEntry } from './state.js';
 import { didYouMean } from './suggest.js';
 import { parseYamlSource, type YamlSource } from './yaml-file.js';
 import { discoverFiles, fileHasher, MAX_FILE_BYTES, readBounded, sha256, tooLarge, type FileProblem } from './source-files.js';
@@ -119,7 +119,7 @@ function prepare(options: LoadOptions): Prepared {
       continue;
     }
     byKey.set(key, file);
-    const entry = options.previous?.interviews[key];
+    const entry = options.previous === undefined ? undefined : entryOf(options.previous, key);
     // An entry with unseen fields needs the file's own `explicit` (does it set them?), so it is parsed.
     const fragments = entry === undefined || entry.unseen !== undefined || found.unusual.has(rel) ? undefined : unchangedFragments(entry, file, hashOf);
     if (fragments !== undefined) {
@@ -238,7 +238,9 @@ class Loader {
       return undefined;
     }
 
-    const merged: Record<string, unknown> = {};
+    // No prototype: a `__proto__` key is then a field like any other, which the schema refuses as
+    // unknown, rather than the prototype the schema would read the nested fields through.
+    const merged = Object.create(null) as Record<string, unknown>;
     const provenance = new Map<string, YamlSource>();
     for (const layer of [...layers, { source: own, absolute }]) {
       for (const [field, value] of Object.entries(layer.source.value)) {
@@ -476,7 +478,7 @@ export function combinedHash(files: readonly string[], sources: Record<string, s
 /** Mappings merge key by key; anything else (lists included) replaces. Inputs are never mutated. */
 function deepMerge(below: unknown, above: unknown): unknown {
   if (!isPlainObject(below) || !isPlainObject(above)) return above;
-  const out: Record<string, unknown> = { ...below };
+  const out = Object.assign(Object.create(null) as Record<string, unknown>, below);
   for (const [k, v] of Object.entries(above)) out[k] = deepMerge(out[k], v);
   return out;
 }

@@ -5,6 +5,7 @@ import { definitionSchema, ID_PATTERN } from './interview-schema.js';
 import { combinedHash, sha256, type Definition } from './load-definitions.js';
 import { fromListItem, isListHidden, LIST_HIDDEN_FIELDS, listComparable } from './list-shape.js';
 import type { State, StateEntry } from './state.js';
+import { parseYamlSource } from './yaml-file.js';
 
 /** An interview micro1 has and this project will manage after the import. */
 export interface ImportedInterview {
@@ -115,13 +116,20 @@ export function planImport(input: ImportInput): ImportPlan {
       } else if (!input.force) {
         skip(`${pinned.file} already pins it and differs from micro1: \`micro1 import --force\` replaces the file with micro1's version, \`micro1 apply\` sends the file's`);
       } else {
-        imported.push(written(pinned.key, pinned.file, id, name, spec, codingRound, notes, true));
+        const file = written(pinned.key, pinned.file, id, name, spec, codingRound, notes, true);
+        if (typeof file === 'string') skip(file);
+        else imported.push(file);
       }
       continue;
     }
     const slug = freeSlug(slugOf(name) || `interview-${slugOf(id)}`, taken);
+    const file = written(slug, path.posix.join(input.interviewsFolder, `${slug}.yaml`), id, name, spec, codingRound, notes, false);
+    if (typeof file === 'string') {
+      skip(file);
+      continue;
+    }
     taken.add(slug.toLowerCase());
-    imported.push(written(slug, path.posix.join(input.interviewsFolder, `${slug}.yaml`), id, name, spec, codingRound, notes, false));
+    imported.push(file);
   }
   return { imported: imported.sort((a, b) => compare(a.key, b.key)), skipped, managed };
 }
@@ -142,9 +150,26 @@ export function slugOf(name: string): string {
   return ascii.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+/, '').slice(0, MAX_SLUG).replace(/-+$/, '');
 }
 
-function written(key: string, file: string, id: string, name: string, spec: CanonicalBody, codingRound: boolean, warnings: string[], overwrites: boolean): ImportedInterview {
+/**
+ * The text of an imported file that reads back, through the reader `plan` uses, as exactly
+ * `fields`: the canonical style when it does (the yaml package writes some text, a spaces-only line
+ * in a block scalar, that reads back otherwise), else every string double-quoted, else a reason.
+ */
+export function importedFileText(fields: Record<string, unknown>, header: string | undefined): { ok: true; text: string } | { ok: false; reason: string } {
+  for (const quoted of [false, true]) {
+    const text = definitionYaml(fields, header, quoted);
+    const back = parseYamlSource('import.yaml', new TextEncoder().encode(text));
+    if (back.source !== undefined && jsonEqual(back.source.value, fields)) return { ok: true, text };
+  }
+  return { ok: false, reason: 'no file micro1-sync can write reads back as the text micro1 holds for it, so none was written: create its file by hand' };
+}
+
+/** The interview as imported, or why no file can say what micro1 holds. */
+function written(key: string, file: string, id: string, name: string, spec: CanonicalBody, codingRound: boolean, warnings: string[], overwrites: boolean): ImportedInterview | string {
   const fields = { id, ...withoutDefaults(spec) };
-  const text = definitionYaml(fields, codingRound ? CODING_DETAILS_COMMENT : undefined);
+  const readBack = importedFileText(fields, codingRound ? CODING_DETAILS_COMMENT : undefined);
+  if (!readBack.ok) return readBack.reason;
+  const { text } = readBack;
   // A file written as micro1 reports it but outside the documented limits (a 5-minute question) is
   // not a valid source of that body: no source hash, so nothing may take the file as already applied.
   const unseen = [...LIST_HIDDEN_FIELDS];

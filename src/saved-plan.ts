@@ -5,7 +5,7 @@ import type { Definition } from './load-definitions.js';
 import type { Plan } from './planner.js';
 import { PLAN_FORMAT_VERSION, planToJson, type JsonPlan } from './render-json.js';
 import { Micro1Error, errnoCode } from './errors.js';
-import { writeFileAtomic, type State } from './state.js';
+import { entryOf, writeFileAtomic, type State } from './state.js';
 
 /** A plan written by `plan --out`: the JSON plan plus what it was computed from, sealed by a checksum. */
 export interface SavedPlan extends JsonPlan {
@@ -53,6 +53,12 @@ export function readSavedPlan(absolute: string, file = absolute): SavedPlan {
       hint: 'a saved plan is applied exactly as planned; run `micro1 plan --out FILE` again instead of editing it',
     });
   }
+  // Keyed by interview keys, which are user text: `constructor` must not be found on Object.prototype.
+  const sources = plan.inputs!.sources as unknown;
+  if (typeof sources !== 'object' || sources === null || Array.isArray(sources)) {
+    throw new Micro1Error('PLAN_INVALID', `${file} is not a saved plan of this micro1-sync (format ${PLAN_FORMAT_VERSION})`, { hint: 'run `micro1 plan --out FILE` again' });
+  }
+  Object.setPrototypeOf(sources, null);
   return plan as SavedPlan;
 }
 
@@ -65,7 +71,7 @@ export function savedPlanMismatch(saved: SavedPlan, definitions: readonly Defini
   const byKey = new Map(definitions.map((d) => [d.key, d]));
   for (const c of saved.changes) {
     const def = byKey.get(c.key);
-    const entry = state.interviews[c.moved_from ?? c.key];
+    const entry = entryOf(state, c.moved_from ?? c.key);
     const what = `its ${c.action} of ${JSON.stringify(c.key)}`;
     if (c.action === 'delete') {
       if (!saved.inputs.prune || def !== undefined || entry === undefined || entry.id !== c.id) return `${what} is not one the files and state call for`;

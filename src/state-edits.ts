@@ -1,4 +1,4 @@
-import type { State, StateEntry } from './state.js';
+import { entryOf, interviewRecord, type State, type StateEntry } from './state.js';
 import { didYouMean } from './suggest.js';
 
 /** A state edit that cannot be made: what is wrong and what to do. */
@@ -14,11 +14,11 @@ export type EditResult<T> = { ok: true; state: State; value: T } | { ok: false; 
  * is sent to micro1: the interviews stay there, no longer managed. Pure; every key must exist.
  */
 export function removeFromState(state: State, keys: readonly string[]): EditResult<{ key: string; id: string | undefined }[]> {
-  const missing = keys.find((k) => state.interviews[k] === undefined && !state.pending.some((p) => p.key === k));
+  const missing = keys.find((k) => entryOf(state, k) === undefined && !state.pending.some((p) => p.key === k));
   if (missing !== undefined) return { ok: false, problem: unknownKey(state, missing) };
-  const interviews = { ...state.interviews };
+  const interviews = interviewRecord(state.interviews);
   const removed = keys.map((key) => {
-    const id = interviews[key]?.id;
+    const id = entryOf({ interviews }, key)?.id;
     delete interviews[key];
     return { key, id };
   });
@@ -30,15 +30,18 @@ export function removeFromState(state: State, keys: readonly string[]): EditResu
  * one, plan and apply detect the move by themselves). Pure; the old key must exist, the new one must not.
  */
 export function moveInState(state: State, from: string, to: string): EditResult<StateEntry> {
-  const entry = state.interviews[from];
+  const entry = entryOf(state, from);
   if (entry === undefined) return { ok: false, problem: unknownKey(state, from) };
   const invalid = keyProblem(to);
   if (invalid !== undefined) return { ok: false, problem: { message: `"${to}" is not an interview key: ${invalid}`, hint: 'a key is the file path under the interviews folder without extension, e.g. engineering/backend' } };
   if (from === to) return { ok: false, problem: { message: `${from} is already recorded under that key` } };
-  if (state.interviews[to] !== undefined) {
-    return { ok: false, problem: { message: `${to} is already in the state (id ${state.interviews[to].id})`, hint: `\`micro1 state rm ${to}\` first if that entry is stale` } };
+  const taken = entryOf(state, to);
+  if (taken !== undefined) {
+    return { ok: false, problem: { message: `${to} is already in the state (id ${taken.id})`, hint: `\`micro1 state rm ${to}\` first if that entry is stale` } };
   }
-  const interviews: Record<string, StateEntry> = {};
+  // A move renames a key and keeps its id, so no other key can come to hold that id: the state
+  // was read with one key per id (readState refuses any other) and stays so.
+  const interviews = interviewRecord();
   // Keys stay in their order with the moved one renamed in place; the file is sorted on write anyway.
   for (const [key, value] of Object.entries(state.interviews)) interviews[key === from ? to : key] = value;
   const pending = state.pending.map((p) => (p.key === from ? { ...p, key: to } : p));

@@ -2,7 +2,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, r
 import path from 'node:path';
 import { errnoCode, Micro1Error } from './errors.js';
 import { acquireLock, takeoverNotice } from './lock.js';
-import { fsyncFolder, readState, writeState, type PendingCreate, type State, type StateEntry } from './state.js';
+import { fsyncFolder, interviewRecord, readState, writeState, type PendingCreate, type State, type StateEntry } from './state.js';
 
 /**
  * Apply records each confirmed change by appending one line to `<state>.journal` and folds the
@@ -36,7 +36,7 @@ export function loadState(stateFile: string, display = stateFile): { state: Stat
 /** Pure: the state after `entries`. Replaying an entry twice gives the same state. */
 export function foldJournal(state: State, entries: readonly JournalEntry[]): State {
   if (entries.length === 0) return state;
-  const interviews = { ...state.interviews };
+  const interviews = interviewRecord(state.interviews);
   let pending = [...state.pending];
   for (const e of entries) {
     if (e.op === 'pending') pending = [...pending.filter((p) => p.key !== e.pending.key), e.pending];

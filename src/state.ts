@@ -44,7 +44,33 @@ export interface State {
 export const STATE_VERSION = 1;
 
 export function emptyState(): State {
-  return { version: STATE_VERSION, lineage: '', serial: 0, interviews: {}, pending: [] };
+  return { version: STATE_VERSION, lineage: '', serial: 0, interviews: interviewRecord(), pending: [] };
+}
+
+/**
+ * A record keyed by interview keys, which are user text: without a prototype, no key (`constructor`,
+ * `toString`, `__proto__`) reads or writes anything but its own entry. `from` is copied, not kept.
+ */
+export function interviewRecord(from?: Readonly<Record<string, StateEntry>>): Record<string, StateEntry> {
+  const record = Object.create(null) as Record<string, StateEntry>;
+  return from === undefined ? record : Object.assign(record, from);
+}
+
+/** The entry recorded under `key`, never a member inherited from Object.prototype. */
+export function entryOf(state: Pick<State, 'interviews'>, key: string): StateEntry | undefined {
+  return Object.hasOwn(state.interviews, key) ? state.interviews[key] : undefined;
+}
+
+/** Two keys that record the same micro1 id, if any: one interview is managed by one key only. */
+export function sharedId(interviews: Readonly<Record<string, StateEntry>>): { id: string; keys: [string, string] } | undefined {
+  const keyOf = new Map<string, string>();
+  for (const key of Object.keys(interviews)) {
+    const { id } = interviews[key]!;
+    const other = keyOf.get(id);
+    if (other !== undefined) return { id, keys: [other, key] };
+    keyOf.set(id, key);
+  }
+  return undefined;
 }
 
 const bodySchema = z.looseObject({ interview_name: z.string() }) as unknown as z.ZodType<CanonicalBody>;
@@ -102,14 +128,30 @@ export function readState(file: string, displayName = file): State {
   }
   // The common case, a state micro1-sync wrote, is checked in one cheap pass; zod runs only to
   // explain a state that fails it (10,000 entries through zod cost more than the rest of a plan).
-  if (isWellFormed(raw)) return { ...raw, pending: raw.pending ?? [] } as State;
-  const parsed = stateSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const where = issue.path.map(String).join('.') || '(top level)';
-    throw new Micro1Error('STATE_INVALID', `The state file ${displayName} is not a micro1-sync state: ${where}: ${issue.message}`, { hint: restore });
+  let state: State;
+  if (isWellFormed(raw)) {
+    // JSON.parse keeps a `"__proto__"` key as an own property; only a record without a prototype
+    // keeps it one on every later read and copy. Re-pointed, not copied: 10,000 entries stay cheap.
+    state = { ...raw, interviews: Object.setPrototypeOf(raw.interviews, null) as Record<string, StateEntry>, pending: raw.pending ?? [] } as State;
+  } else {
+    const parsed = stateSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const where = issue.path.map(String).join('.') || '(top level)';
+      throw new Micro1Error('STATE_INVALID', `The state file ${displayName} is not a micro1-sync state: ${where}: ${issue.message}`, { hint: restore });
+    }
+    state = { ...(parsed.data as State), interviews: interviewRecord((parsed.data as State).interviews) };
   }
-  return parsed.data as State;
+  // Hand-edited (a pull request pointing a key at another key's interview) or left by an older
+  // version: either way a delete or update planned for one key would hit the other's interview.
+  const shared = sharedId(state.interviews);
+  if (shared !== undefined) {
+    const [first, second] = shared.keys;
+    throw new Micro1Error('STATE_SHARED_ID', `The state file ${displayName} records id ${shared.id} under two keys, ${first} and ${second}: a change planned for one would reach the interview the other manages`, {
+      hint: `one micro1 interview is managed by one key: remove the entry that does not belong from ${displayName} (check git log -p -- ${displayName}), or restore it from git`,
+    });
+  }
+  return state;
 }
 
 const TOP_KEYS = new Set(['version', 'lineage', 'serial', 'interviews', 'pending']);

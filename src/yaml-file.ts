@@ -50,7 +50,8 @@ function failWith(file: string) {
   });
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: the decoder would otherwise drop a mark itself, and the one yaml drops would be a second.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function parseYamlSource(file: string, bytes: Uint8Array): Parsed {
   const fail = failWith(file);
@@ -64,31 +65,50 @@ export function parseYamlSource(file: string, bytes: Uint8Array): Parsed {
     const loose = new TextDecoder('utf-8').decode(bytes);
     return fail('is not valid UTF-8', ...lineOfText(loose, loose.indexOf('\uFFFD')), 'save the file as UTF-8');
   }
-  // A UTF-8 byte-order mark is accepted; drop it so columns on line 1 count from the first real character.
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  // One UTF-8 byte-order mark is accepted, as yaml accepts one: a second is content (yaml reads it
+  // into the first key), so the full parser is given the text with its one mark, which it drops itself.
+  const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const body = bom === 1 ? text.slice(1) : text;
 
   // The common case: plain YAML read in one pass, with the value the full parser gives. Positions
   // are wanted only for a diagnostic, so the full parse that knows them waits for the first one.
-  const simple = text.length <= SIMPLE_MAX_CHARS ? parseSimpleYaml(text) : undefined;
-  if (simple !== undefined) {
+  // Text starting with a (second) mark is never plain: the full parser reads it.
+  const simple = body.length <= SIMPLE_MAX_CHARS && body.charCodeAt(0) !== 0xfeff ? parseSimpleYaml(body) : undefined;
+  if (simple !== undefined && withinTokenLimit(body)) {
     let full: YamlSource | undefined;
     const locate: YamlSource['locate'] = (at, options) => {
-      full ??= parseFully(file, text).source;
+      full ??= parseFully(file, text, bom).source;
       return full?.locate(at, options) ?? { line: 1, column: 1 };
     };
     return { source: { file, value: simple, locate }, diagnostics: [] };
   }
-  return parseFully(file, text);
+  return parseFully(file, text, bom);
 }
 
-/** The yaml package's parse, with every check and the positions of every node. */
-function parseFully(file: string, text: string): Parsed {
+/**
+ * Whether the full parser would read `text` without reaching MAX_TOKENS, so that the fast reader
+ * accepts no file the full parser refuses. The lexer emits at most two tokens per character (a
+ * zero-width marker before a scalar, then its text), so a file of up to MAX_TOKENS / 2 characters,
+ * every real definition, is within it uncounted; a longer one is lexed and counted like yaml does.
+ */
+function withinTokenLimit(text: string): boolean {
+  if (2 * text.length + 2 <= MAX_TOKENS) return true;
+  let count = 0;
+  for (const _ of new (yamlLib().Lexer)().lex(text)) if (++count > MAX_TOKENS) return false;
+  return true;
+}
+
+/**
+ * The yaml package's parse, with every check and the positions of every node. `bom` is 1 when the
+ * text starts with the byte-order mark yaml drops: positions on line 1 are counted after it.
+ */
+function parseFully(file: string, text: string, bom = 0): Parsed {
   const { Composer, LineCounter, isAlias, isMap, isScalar, isSeq, visit } = yamlLib();
   const fail = failWith(file);
   const lineCounter = new LineCounter();
   const pos = (offset: number) => {
     const { line, col } = lineCounter.linePos(offset);
-    return { line, column: col };
+    return { line, column: line === 1 ? Math.max(1, col - bom) : col };
   };
   // What parseAllDocuments does, with the depth check between its two steps.
   const parsed = parseTokens(text, lineCounter, MAX_DEPTH, MAX_TOKENS);

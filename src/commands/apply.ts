@@ -11,7 +11,7 @@ import type { JsonChange } from '../render-json.js';
 import { readSavedPlan, savedPlanMismatch, type SavedPlan } from '../saved-plan.js';
 import { checkDeleteSafety } from '../safety.js';
 import { openForWriting } from '../state-store.js';
-import type { State } from '../state.js';
+import { entryOf, type State } from '../state.js';
 
 export interface ApplyCommandOptions extends ProjectOptions {
   /** A plan saved by `plan --out`: applied exactly, refused if stale. */
@@ -99,7 +99,7 @@ function planFromSaved(saved: SavedPlan, project: Project, state: State, file: s
     if (current === undefined) throw stale(`${key} no longer exists`);
     if (current.sourceHash !== hash) throw stale(`${current.file} (or a fragment it uses) changed since`);
   }
-  const added = project.definitions.find((d) => !(d.key in saved.inputs.sources));
+  const added = project.definitions.find((d) => !Object.hasOwn(saved.inputs.sources, d.key));
   if (added !== undefined) throw stale(`${added.file} was added since`);
   const mismatch = savedPlanMismatch(saved, project.definitions, state);
   if (mismatch !== undefined) {
@@ -108,7 +108,7 @@ function planFromSaved(saved: SavedPlan, project: Project, state: State, file: s
     });
   }
   // What would be cleared is worked out again from the files and state, not taken from the plan's own say.
-  const unknown = (c: JsonChange) => (c.action === 'update' ? unknownFields(now.get(c.key)!, state.interviews[c.moved_from ?? c.key]) : []);
+  const unknown = (c: JsonChange) => (c.action === 'update' ? unknownFields(now.get(c.key)!, entryOf(state, c.moved_from ?? c.key)) : []);
   return { lineage, serial, changes: saved.changes.map((c) => changeFromJson(c, unknown(c))), warnings: saved.warnings };
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadConfig } from '../config.js';
 import { Micro1Error } from '../errors.js';
 import { discoverFiles } from '../load-definitions.js';
-import type { State } from '../state.js';
+import { entryOf, interviewRecord, type State } from '../state.js';
 import { openForWriting } from '../state-store.js';
 import { didYouMean } from '../suggest.js';
 
@@ -40,7 +40,7 @@ export async function forgetCommand(options: ForgetCommandOptions): Promise<Forg
     const keys = unique(options.keys.map((k) => k.replace(/\.ya?ml$/, '')));
     checkKeys(keys, store.state, existingFiles(config.interviewsDir, display), statePath);
     const forgotten = keys.map((key) => {
-      const id = store.state.interviews[key]?.id;
+      const id = entryOf(store.state, key)?.id;
       return id === undefined ? { key } : { key, id };
     });
     store.replace(without(store.state, new Set(keys)));
@@ -73,7 +73,7 @@ function checkKeys(keys: string[], state: State, files: Map<string, string>, sta
 function without(state: State, keys: Set<string>): State {
   return {
     ...state,
-    interviews: Object.fromEntries(Object.entries(state.interviews).filter(([key]) => !keys.has(key))),
+    interviews: interviewRecord(Object.fromEntries(Object.entries(state.interviews).filter(([key]) => !keys.has(key)))),
     pending: state.pending.filter((p) => !keys.has(p.key)),
   };
 }

@@ -6,7 +6,7 @@ import { discoverFiles } from '../load-definitions.js';
 import { planImport, type ImportPlan } from '../plan-import.js';
 import { hasErrors, loadProject, type Project, type ProjectOptions } from '../project.js';
 import { connect, readLiveList } from '../read-live.js';
-import { writeFileAtomic } from '../state.js';
+import { interviewRecord, writeFileAtomic } from '../state.js';
 import { openForWriting } from '../state-store.js';
 
 export interface ImportCommandOptions extends ProjectOptions {
@@ -55,7 +55,7 @@ export async function importCommand(options: ImportCommandOptions): Promise<Impo
     if (result.imported.length > 0) {
       const appliedAt = new Date(clock.now()).toISOString();
       const added = Object.fromEntries(result.imported.map((i) => [i.key, { ...i.entry, appliedAt }]));
-      store.replace({ ...store.state, interviews: { ...store.state.interviews, ...added } });
+      store.replace({ ...store.state, interviews: Object.assign(interviewRecord(store.state.interviews), added) });
     }
     return { kind: 'imported', result, listed: live.items.length, requests: connection.requests(), listWarnings: live.warnings, statePath: project.display(config.stateFile) };
   } finally {

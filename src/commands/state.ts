@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadConfig, type ResolvedConfig } from '../config.js';
 import { Micro1Error } from '../errors.js';
 import type { ProjectOptions } from '../project.js';
-import type { State, StateEntry } from '../state.js';
+import { entryOf, type State, type StateEntry } from '../state.js';
 import { moveInState, removeFromState, unknownKey, type EditResult } from '../state-edits.js';
 import { loadState, openForWriting } from '../state-store.js';
 import { parseYamlSource } from '../yaml-file.js';
@@ -20,7 +20,7 @@ export async function stateListCommand(options: ProjectOptions): Promise<{ state
 
 export async function stateShowCommand(options: ProjectOptions & { key: string }): Promise<{ key: string; entry: StateEntry; file: string | undefined }> {
   const { config, state } = await read(options);
-  const entry = state.interviews[options.key];
+  const entry = entryOf(state, options.key);
   if (entry === undefined) {
     const problem = state.pending.some((p) => p.key === options.key)
       ? { message: `${options.key} is only an unconfirmed create in the state`, hint: '`micro1 apply` looks it up on micro1 and records it' }
