@@ -7,7 +7,7 @@ import type { Change } from './planner.js';
 import { RateLimiter } from './rate-limiter.js';
 import { LIVE_PAGE_SIZE, pageThrough } from './read-live.js';
 import { backoffMs } from './retry-policy.js';
-import { NotSent as Skipped, sendWithRetry, type SendPolicy } from './send-with-retry.js';
+import { LONG_WAIT_MS, NotSent as Skipped, sendWithRetry, type SendPolicy } from './send-with-retry.js';
 import type { StateStore } from './state-store.js';
 import type { StateEntry } from './state.js';
 
@@ -65,8 +65,6 @@ export interface ApplyResult {
 
 /** Connection failures in a row, across all workers, after which micro1 is taken to be unreachable. */
 export const UNREACHABLE_AFTER = 5;
-/** A wait at least this long is announced, so a paused apply is not mistaken for a hung one. */
-const ANNOUNCE_WAIT_MS = 5_000;
 
 
 /**
@@ -279,7 +277,7 @@ class ApplyRun {
   /** Announces a long wait once, not once per worker that waits for the same pause. */
   private announceWait(ms: number, reason: string): void {
     const until = this.deps.clock.now() + ms;
-    if (ms < ANNOUNCE_WAIT_MS || until <= this.announcedUntil + ANNOUNCE_WAIT_MS) return;
+    if (ms < LONG_WAIT_MS || until <= this.announcedUntil + LONG_WAIT_MS) return;
     this.announcedUntil = until;
     this.deps.notice?.(`Waiting ${Math.round(ms / 1000)} s before sending again: ${reason}.`);
   }

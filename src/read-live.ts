@@ -3,7 +3,7 @@ import type { Clock } from './clock.js';
 import type { ResolvedConfig } from './config.js';
 import { Micro1Error } from './errors.js';
 import { RateLimiter } from './rate-limiter.js';
-import { sendWithRetry, type SendPolicy } from './send-with-retry.js';
+import { LONG_WAIT_MS, sendWithRetry, type SendPolicy } from './send-with-retry.js';
 
 /**
  * GET /interviews page size. openapi.json documents `page` and `limit` but no maximum; 100 is the
@@ -37,7 +37,7 @@ export interface LiveList {
  * by the same limiter and retry policy as apply. Throws before any request when the key is missing
  * or the URL is refused.
  */
-export function connect(config: ResolvedConfig, env: NodeJS.ProcessEnv, options: { clock: Clock; stop?: AbortSignal }): LiveConnection {
+export function connect(config: ResolvedConfig, env: NodeJS.ProcessEnv, options: { clock: Clock; stop?: AbortSignal; notice?: (message: string) => void }): LiveConnection {
   const apiKey = env[config.api.apiKeyEnv];
   if (apiKey === undefined || apiKey.trim() === '') {
     throw new Micro1Error('NO_API_KEY', `No API key: the environment variable ${config.api.apiKeyEnv} is not set`, {
@@ -53,6 +53,10 @@ export function connect(config: ResolvedConfig, env: NodeJS.ProcessEnv, options:
     maxRetries: config.apply.maxRetries,
     stop,
     onAttempt: () => void requests++,
+    // Pages are read one at a time, so each long wait is a different one: each is announced.
+    onWait: (ms, reason) => {
+      if (ms >= LONG_WAIT_MS) options.notice?.(`Waiting ${Math.round(ms / 1000)} s before reading on: ${reason}.`);
+    },
   };
   return { client, policy, requests: () => requests };
 }

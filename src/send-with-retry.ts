@@ -4,6 +4,9 @@ import { visible } from './neutralise.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { backoffMs, parseRetryAfter } from './retry-policy.js';
 
+/** A wait at least this long is announced, so a paused run is not mistaken for a hung one. */
+export const LONG_WAIT_MS = 5_000;
+
 /** 429/503 answers do not count against maxRetries, but a request gives up after this many. */
 export const MAX_THROTTLES_PER_REQUEST = 30;
 

@@ -4,6 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { Micro1Client } from '../src/client.js';
+import { importCommand } from '../src/commands/import.js';
 import { DEFAULT_APPLY_MAX_DURATION_MS, loadConfig } from '../src/config.js';
 import { MAX_BODY_BYTES } from '../src/client.js';
 import { MAX_LIST_PAGES } from '../src/read-live.js';
@@ -236,6 +237,24 @@ describe('bounded answers', () => {
 });
 
 describe('429 storms and the apply deadline', () => {
+  it('import says what it waits for when micro1 asks for a long pause', async () => {
+    let left = 1;
+    const api = await misbehaving((_req, res) => {
+      if (left-- > 0) {
+        res.writeHead(429, { 'retry-after': '40' });
+        return void res.end('{"status":false}');
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: true, data: [] }));
+    });
+    const dir = project({});
+    const notices: string[] = [];
+    const clock = new VirtualClock();
+    await importCommand({ cwd: dir, env: { MICRO1_API_URL: api.url, MICRO1_API_KEY: API_KEY }, force: false, notice: (m) => notices.push(m), clock });
+    expect(notices).toEqual(['Waiting 40 s before reading on: micro1 answered 429 with Retry-After: 40.']);
+    expect(clock.sleeps).toContain(40_000);
+  });
+
   it('reads negative, non-numeric, repeated and absurd Retry-After values as absent', () => {
     const now = Date.parse('Wed, 21 Oct 2026 07:28:00 GMT');
     for (const bad of ['-5', '1 2', '1, 2', '5s', '1e3', '', '999999999999', 'Fri, 01 Jan 9999 00:00:00 GMT', '2026-10-21']) {
@@ -320,6 +339,31 @@ describe('429 storms and the apply deadline', () => {
     const set = await loadConfig({ cwd: project({}, { apply: { maxDurationMs: 120_000 } }), env: {} });
     expect(set.apply.maxDurationMs).toBe(120_000);
     await expect(loadConfig({ cwd: project({}, { apply: { maxDurationMs: -1 } }), env: {} })).rejects.toThrow(/apply\.maxDurationMs: must be a whole number from 1000 to/);
+  });
+});
+
+describe('apply looking up an unconfirmed create', () => {
+  it('stops paging a list that is always full and reports the create, not a hang', async () => {
+    let posts = 0;
+    const api = await misbehaving((req, res, n) => {
+      if (req.method === 'POST' && posts++ === 0) return void req.socket.destroy();
+      if (n > 3 * MAX_LIST_PAGES) {
+        res.writeHead(500);
+        return void res.end('{"status":false}');
+      }
+      const page = Number(new URL(req.url!, 'http://x').searchParams.get('page'));
+      const data = Array.from({ length: 100 }, (_, i) => ({ interview_id: `id-${page}-${i}`, interview_name: `Other ${page}-${i}` }));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: true, data }));
+    });
+    const dir = project(many(1), { apply: { concurrency: 1, requestsPerSecond: 1000, maxRetries: 1 } });
+    const { outcome } = await apply(dir, { url: api.url } as Sandbox, { env: { MICRO1_API_URL: api.url, MICRO1_API_KEY: API_KEY } });
+    expect(outcome.kind).toBe('applied');
+    if (outcome.kind !== 'applied') return;
+    expect(outcome.result.failures).toHaveLength(1);
+    expect(outcome.result.failures[0]!.message).toContain(`more than ${MAX_LIST_PAGES} pages`);
+    expect(api.requests()).toBeLessThanOrEqual(MAX_LIST_PAGES + 2);
+    expect(readStateFile(dir).pending).toHaveLength(1);
   });
 });
 
