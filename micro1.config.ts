@@ -9,7 +9,8 @@ export default defineConfig({
     apiKeyEnv: 'MICRO1_API_KEY', // the key itself only ever comes from the environment
     timeoutMs: 30_000,
   },
-  apply: { concurrency: 4, requestsPerSecond: 5, maxRetries: 5 },
+  // maxDurationMs: the whole apply stops cleanly (state saved) after 2 hours, e.g. in a 429 storm.
+  apply: { concurrency: 4, requestsPerSecond: 5, maxRetries: 5, maxDurationMs: 7_200_000 },
   prune: false,
   safety: { maxDeletes: 10, maxDeletePercent: 30 },
 });

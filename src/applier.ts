@@ -7,7 +7,7 @@ import type { Change } from './planner.js';
 import { RateLimiter } from './rate-limiter.js';
 import { LIVE_PAGE_SIZE, pageThrough } from './read-live.js';
 import { backoffMs } from './retry-policy.js';
-import { NotSent as Skipped, sendWithRetry, type SendPolicy } from './send-with-retry.js';
+import { LONG_WAIT_MS, NotSent as Skipped, sendWithRetry, type SendPolicy } from './send-with-retry.js';
 import type { StateStore } from './state-store.js';
 import { entryOf, type StateEntry } from './state.js';
 
@@ -16,6 +16,8 @@ export interface ApplySettings {
   requestsPerSecond: number;
   maxRetries: number;
   failFast: boolean;
+  /** apply.maxDurationMs: after this long nothing new is sent and no wait is begun that would end later. */
+  maxDurationMs: number;
 }
 
 export interface ApplyDeps {
@@ -25,6 +27,8 @@ export interface ApplyDeps {
   /** Aborted on Ctrl-C / SIGTERM: start nothing new. */
   stop: AbortSignal;
   onProgress?: (progress: ApplyProgress) => void;
+  /** A line for the user while it runs (a long wait and what for). */
+  notice?: (message: string) => void;
 }
 
 export interface ApplyProgress {
@@ -53,8 +57,14 @@ export interface ApplyResult {
   skipped: number;
   requests: number;
   /** Why the whole run stopped early, if it did. */
-  stoppedBecause?: 'interrupted' | 'auth' | 'fail-fast';
+  stoppedBecause?: 'interrupted' | 'auth' | 'fail-fast' | 'deadline' | 'unreachable';
+  /** For `deadline` and `unreachable`: what happened, once for the whole run, and what to do. */
+  stopReason?: string;
+  stopHint?: string;
 }
+
+/** Connection failures in a row, across all workers, after which micro1 is taken to be unreachable. */
+export const UNREACHABLE_AFTER = 5;
 
 
 /**
@@ -81,6 +91,10 @@ class ApplyRun {
   /** Which key manages each id, kept as changes are recorded: one lookup per create, not a scan of the state. */
   private readonly managedBy: Map<string, string>;
   private stoppedBecause: ApplyResult['stoppedBecause'];
+  private stopReason: Pick<ApplyResult, 'stopReason' | 'stopHint'> = {};
+  private readonly deadline: number;
+  private unreachableInARow = 0;
+  private announcedUntil = -Infinity;
 
   constructor(
     private readonly settings: ApplySettings,
@@ -90,6 +104,7 @@ class ApplyRun {
     this.limiter = new RateLimiter(settings.requestsPerSecond, deps.clock);
     this.managedBy = new Map(Object.entries(deps.store.state.interviews).map(([key, e]) => [e.id, key]));
     this.limit = pLimit(settings.concurrency);
+    this.deadline = deps.clock.now() + settings.maxDurationMs;
   }
 
   async phase(changes: readonly Change[]): Promise<void> {
@@ -98,7 +113,7 @@ class ApplyRun {
 
   result(): ApplyResult {
     const { done: _done, ...counts } = this.counts;
-    return { ...counts, failures: this.failures, ...(this.stoppedBecause ? { stoppedBecause: this.stoppedBecause } : {}) };
+    return { ...counts, failures: this.failures, ...(this.stoppedBecause ? { stoppedBecause: this.stoppedBecause } : {}), ...this.stopReason };
   }
 
   rekey(change: Change): void {
@@ -109,6 +124,7 @@ class ApplyRun {
 
   private stopped(): boolean {
     if (this.deps.stop.aborted) this.stoppedBecause ??= 'interrupted';
+    if (this.deps.clock.now() >= this.deadline) this.stopAtDeadline();
     return this.deps.stop.aborted || this.stoppedBecause !== undefined;
   }
 
@@ -229,13 +245,52 @@ class ApplyRun {
       stop: this.deps.stop,
       stopped: () => this.stopped(),
       onAttempt: () => void this.counts.requests++,
+      onOutcome: (failure) => this.breaker(failure),
+      onWait: (ms, reason) => this.announceWait(ms, reason),
+      deadline: this.deadline,
     };
     try {
       return await sendWithRetry(attempt, policy, options);
     } catch (error) {
       if (error instanceof ApiError && error.kind === 'auth') this.stoppedBecause = 'auth';
+      if (error instanceof Skipped && error.reason === 'deadline') this.stopAtDeadline();
       throw error;
     }
+  }
+
+  /**
+   * The circuit breaker: refused, DNS, TLS or reset before any answer, UNREACHABLE_AFTER times in
+   * a row across all workers, stops the run with one message instead of one failure per change.
+   */
+  private breaker(failure: ApiError | undefined): void {
+    if (failure?.unreachable !== true) {
+      this.unreachableInARow = 0;
+      return;
+    }
+    if (++this.unreachableInARow < UNREACHABLE_AFTER || this.stoppedBecause !== undefined) return;
+    this.stoppedBecause = 'unreachable';
+    this.stopReason = {
+      stopReason: `Cannot reach micro1: ${failure.message} (${UNREACHABLE_AFTER} attempts in a row), so nothing more was sent`,
+      stopHint: 'check the URL micro1-sync sends to: MICRO1_API_URL if set, else api.baseUrl in the config (and the network, proxy or VPN); then run `micro1 apply` again',
+    };
+  }
+
+  private stopAtDeadline(): void {
+    if (this.stoppedBecause !== undefined) return;
+    this.stoppedBecause = 'deadline';
+    const minutes = Math.round(this.settings.maxDurationMs / 6_000) / 10;
+    this.stopReason = {
+      stopReason: `apply.maxDurationMs (${minutes} min) has passed, or the next wait would end after it, so nothing more was sent; requests already sent were finished`,
+      stopHint: 'run `micro1 apply` again later, or raise apply.maxDurationMs in the config',
+    };
+  }
+
+  /** Announces a long wait once, not once per worker that waits for the same pause. */
+  private announceWait(ms: number, reason: string): void {
+    const until = this.deps.clock.now() + ms;
+    if (ms < LONG_WAIT_MS || until <= this.announcedUntil + LONG_WAIT_MS) return;
+    this.announcedUntil = until;
+    this.deps.notice?.(`Waiting ${Math.round(ms / 1000)} s before sending again: ${reason}.`);
   }
 
   /** A confirmed change sent the whole body, so nothing stays unseen unless `unseen` says so (a re-key sends nothing). */
@@ -251,6 +306,11 @@ class ApplyRun {
 
   private fail(change: Change, error: unknown): void {
     if (!(error instanceof ApiError)) throw error;
+    // Said once in the summary, not once per change; the next run redoes it (an unconfirmed create is looked up first).
+    if (error.unreachable && this.stoppedBecause === 'unreachable') {
+      this.counts.skipped++;
+      return;
+    }
     if (this.settings.failFast) this.stoppedBecause ??= 'fail-fast';
     this.failures.push({ key: change.key, file: change.file, action: change.action, ...explain(change, error) });
   }

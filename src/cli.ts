@@ -20,10 +20,15 @@ export interface Io {
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
   /** Asks a question on the terminal; absent when there is no terminal to ask on. */
-  ask?(question: string): Promise<string>;
+  ask?(question: string): Promise<Answer>;
+  /** Which stream, if any, failed to take output (EPIPE: its reader went away); what followed was dropped. */
+  outputLost?(): Promise<'stdout' | 'stderr' | undefined>;
   /** Calls `handler` on SIGINT/SIGTERM until the returned function is called. */
   onSignal?(handler: (signal: 'SIGINT' | 'SIGTERM') => void): () => void;
 }
+
+/** What was typed, or how the prompt was closed without an answer. */
+export type Answer = string | { closed: 'ctrl-c' | 'ctrl-d' };
 
 /** What commands print through: `stdout` and `stderr` guarded (see `guarded`), `annotate` for the tool's own workflow commands. */
 export interface CliIo extends Io {
@@ -196,6 +201,7 @@ export const COMMANDS: Record<string, Command> = {
       });
       const started = Date.now();
       let lastLine = started;
+      let promptClosed: 'ctrl-c' | 'ctrl-d' | undefined;
       try {
         const outcome = await applyCommand({
           cwd: io.cwd,
@@ -215,7 +221,8 @@ export const COMMANDS: Record<string, Command> = {
             io.stdout(planFile === undefined ? renderPlanText(plan, style) : `${summaryLine(plan)}\n`);
             if (!ask) return true;
             const answer = await io.ask!('\nDo you want to perform these actions? Only "yes" will be accepted: ');
-            return answer.trim() === 'yes';
+            if (typeof answer !== 'string') promptClosed = answer.closed;
+            return typeof answer === 'string' && answer.trim() === 'yes';
           },
           onProgress(progress) {
             const now = Date.now();
@@ -240,6 +247,11 @@ export const COMMANDS: Record<string, Command> = {
           return EXIT.ok;
         }
         if (outcome.kind === 'declined') {
+          // Ctrl-C at the prompt is an interrupt like any other (130); Ctrl-D is an answer that is not "yes".
+          if (promptClosed !== undefined) {
+            io.stdout(`\nApply cancelled (${promptClosed === 'ctrl-c' ? 'Ctrl-C' : 'end of input'}): nothing was sent.\n`);
+            return promptClosed === 'ctrl-c' ? EXIT.SIGINT : EXIT.error;
+          }
           io.stdout('Apply cancelled: nothing was sent.\n');
           return EXIT.error;
         }
@@ -250,7 +262,8 @@ export const COMMANDS: Record<string, Command> = {
         if (github.annotations) io.annotate(gh.applyFailureAnnotations(outcome.result.failures, where));
         appendStepSummary(io, github, (limit) => md.renderApplyMarkdown(outcome.result, outcome.plan, outcome.statePath, { limit }));
         if (signal !== undefined) return EXIT[signal];
-        return outcome.result.failures.length > 0 || outcome.result.stoppedBecause === 'auth' ? EXIT.error : EXIT.ok;
+        const stoppedEarly = ['auth', 'deadline', 'unreachable'].includes(outcome.result.stoppedBecause ?? '');
+        return outcome.result.failures.length > 0 || stoppedEarly ? EXIT.error : EXIT.ok;
       } finally {
         stopListening?.();
         clearTimeout(grace);
@@ -467,6 +480,16 @@ export const COMMANDS: Record<string, Command> = {
 
 export async function main(argv: readonly string[], rawIo: Io): Promise<number> {
   const io = guarded(rawIo);
+  const code = await runMain(argv, io);
+  const lost = await io.outputLost?.();
+  if (lost === undefined) return code;
+  // The command ran to its end (apply saved its state); only what it printed was cut short.
+  const other = lost === 'stdout' ? io.stderr : io.stdout;
+  other(`micro1-sync: ${lost} was closed before all output was written (e.g. by \`| head\`); the rest was dropped.\n`);
+  return code === EXIT.ok || code === EXIT.changes ? EXIT.error : code;
+}
+
+async function runMain(argv: readonly string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(topHelp());

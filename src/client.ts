@@ -23,11 +23,21 @@ export class ApiError extends Error {
     readonly status?: number,
     /** The Retry-After header as sent; read it with parseRetryAfter and the run's clock. */
     readonly retryAfter?: string,
+    /** No answer at all: the connection failed (refused, DNS, TLS, reset) before any response came back. */
+    readonly unreachable = false,
   ) {
     super(message);
     this.name = 'ApiError';
   }
 }
+
+/**
+ * The largest answer read, in bytes. micro1's answers are envelopes of a few kB; the biggest is a
+ * GET /interviews page of 100 interviews (each at most 20 questions and 10 skills), well under
+ * 1 MiB. 16 MiB leaves room for long texts and still caps what a broken or hostile server can make
+ * us hold in memory (a 2 GB or endless body once ended in a V8 out-of-memory crash).
+ */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /** GET /interviews item (openapi.json GetAllInterviewsResponse): the list shape, not the request body. */
 export type ListItem = Record<string, unknown> & { interview_id: string; interview_name: string };
@@ -96,16 +106,27 @@ export class Micro1Client {
       'x-api-key': this.options.apiKey,
     };
     if (body !== undefined) headers['content-type'] = 'application/json';
+    // Named by origin and path only: the query holds a keyword, never the key, but is not needed.
+    const where = `${method} ${url.origin}${url.pathname}`;
+    const failed = (error: unknown, unreachable: boolean): ApiError => {
+      if (error instanceof ApiError) return error;
+      if (timeout.aborted) return new ApiError('timeout', `no answer within ${this.options.timeoutMs} ms`);
+      if (this.options.signal?.aborted) return new ApiError('network', 'abandoned: apply was interrupted');
+      const what = unreachable ? `before any answer from ${url.origin}` : `while reading the answer to ${where}`;
+      return new ApiError('network', `connection failed ${what}: ${describeNetworkError(error)}`, undefined, undefined, unreachable);
+    };
     let response: Response;
-    let text: string;
     try {
       // Redirects are never followed: fetch would forward x-api-key to wherever they point.
       response = await fetch(url, { method, headers, body: body === undefined ? null : JSON.stringify(body), redirect: 'manual', signal });
-      text = await response.text();
     } catch (error) {
-      if (timeout.aborted) throw new ApiError('timeout', `no answer within ${this.options.timeoutMs} ms`);
-      if (this.options.signal?.aborted) throw new ApiError('network', 'abandoned: apply was interrupted');
-      throw new ApiError('network', `connection failed: ${describeNetworkError(error)}`);
+      throw failed(error, true);
+    }
+    let text: string;
+    try {
+      text = await readBounded(response, where);
+    } catch (error) {
+      throw failed(error, false);
     }
     return this.interpret(method, response, text);
   }
@@ -168,6 +189,35 @@ export function isLoopback(hostname: string): boolean {
 export function encodeId(id: string): string {
   if (!ID_PATTERN.test(id)) throw new ApiError('bad-request', `"${id}" is not a valid micro1 interview id`);
   return encodeURIComponent(id);
+}
+
+/**
+ * The body as text, read as a stream and given up past MAX_BODY_BYTES (a declared Content-Length
+ * past it is refused before reading), so neither a huge nor an endless answer can exhaust memory.
+ */
+async function readBounded(response: Response, where: string): Promise<string> {
+  const tooBig = () => new ApiError('protocol', `micro1's answer to ${where} is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB, the most micro1-sync reads; it was not read`, response.status);
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > MAX_BODY_BYTES) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooBig();
+  }
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      throw tooBig();
+    }
+    chunks.push(value);
+  }
+  // As response.text() would: UTF-8, a leading BOM dropped.
+  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 function parseEnvelope(text: string): Record<string, unknown> | undefined {

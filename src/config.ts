@@ -20,6 +20,16 @@ export const CONFIG_DEFAULTS = {
   safety: { maxDeletes: 10, maxDeletePercent: 30 },
 } as const;
 
+/**
+ * apply.maxDurationMs when unset. It bounds a whole apply: micro1 documents no rate limit, so a
+ * server answering 429 with Retry-After: 300 to every request would otherwise keep a 20-change
+ * apply waiting for ~50 hours. Two hours, not less: 10,000 changes at the default 5 requests/s take
+ * ~34 minutes with no throttling at all, and a run paused often by 429s can take as long again.
+ * It stays out of CONFIG_DEFAULTS.apply and is filled in where the apply settings are made, so the
+ * resolved config of an existing project keeps its exact shape.
+ */
+export const DEFAULT_APPLY_MAX_DURATION_MS = 2 * 3_600_000;
+
 /** A number setting in [min, max] whose error says the range, not zod's wording. */
 const number = (min: number, max: number, options: { integer?: boolean } = {}) => {
   const what = options.integer ? 'a whole number' : 'a number';
@@ -44,6 +54,8 @@ const configSchema = z.strictObject({
       concurrency: number(1, 64, { integer: true }).optional(),
       requestsPerSecond: number(0.2, 1000).optional(),
       maxRetries: number(0, 20, { integer: true }).optional(),
+      // One second to one day: shorter cannot finish a request, longer is no bound.
+      maxDurationMs: number(1_000, 24 * 3_600_000, { integer: true }).optional(),
     })
     .optional(),
   prune: z.boolean({ error: 'must be true or false' }).optional(),
@@ -70,7 +82,7 @@ export interface ResolvedConfig {
   interviewsDir: string;
   stateFile: string;
   api: { baseUrl: string; apiKeyEnv: string; timeoutMs: number };
-  apply: { concurrency: number; requestsPerSecond: number; maxRetries: number };
+  apply: { concurrency: number; requestsPerSecond: number; maxRetries: number; maxDurationMs?: number };
   prune: boolean;
   safety: { maxDeletes: number; maxDeletePercent: number };
 }

@@ -3,13 +3,20 @@ import type { Clock } from './clock.js';
 import type { ResolvedConfig } from './config.js';
 import { Micro1Error } from './errors.js';
 import { RateLimiter } from './rate-limiter.js';
-import { sendWithRetry, type SendPolicy } from './send-with-retry.js';
+import { LONG_WAIT_MS, sendWithRetry, type SendPolicy } from './send-with-retry.js';
 
 /**
  * GET /interviews page size. openapi.json documents `page` and `limit` but no maximum; 100 is the
  * sandbox's maximum and a common API cap. A server that caps lower is still read whole (see below).
  */
 export const LIVE_PAGE_SIZE = 100;
+
+/**
+ * The most GET /interviews pages read in one listing: 1,000 pages of 100 is 100,000 interviews,
+ * far past any real account, yet a bound. A server that answers every page full of new ids (as one
+ * did, 42,000 pages and 2.8 GB in a minute) ends the listing with an error, not a hang.
+ */
+export const MAX_LIST_PAGES = 1_000;
 
 /** A client for the configured API with the run's pacing and retry policy. */
 export interface LiveConnection {
@@ -30,7 +37,7 @@ export interface LiveList {
  * by the same limiter and retry policy as apply. Throws before any request when the key is missing
  * or the URL is refused.
  */
-export function connect(config: ResolvedConfig, env: NodeJS.ProcessEnv, options: { clock: Clock; stop?: AbortSignal }): LiveConnection {
+export function connect(config: ResolvedConfig, env: NodeJS.ProcessEnv, options: { clock: Clock; stop?: AbortSignal; notice?: (message: string) => void }): LiveConnection {
   const apiKey = env[config.api.apiKeyEnv];
   if (apiKey === undefined || apiKey.trim() === '') {
     throw new Micro1Error('NO_API_KEY', `No API key: the environment variable ${config.api.apiKeyEnv} is not set`, {
@@ -46,6 +53,10 @@ export function connect(config: ResolvedConfig, env: NodeJS.ProcessEnv, options:
     maxRetries: config.apply.maxRetries,
     stop,
     onAttempt: () => void requests++,
+    // Pages are read one at a time, so each long wait is a different one: each is announced.
+    onWait: (ms, reason) => {
+      if (ms >= LONG_WAIT_MS) options.notice?.(`Waiting ${Math.round(ms / 1000)} s before reading on: ${reason}.`);
+    },
   };
   return { client, policy, requests: () => requests };
 }
@@ -55,12 +66,17 @@ export function connect(config: ResolvedConfig, env: NodeJS.ProcessEnv, options:
  * the longest page so far. "Shorter than the limit" alone would stop after page 1 if micro1 capped
  * `limit` below ours, silently dropping interviews (which drift would then call deleted); this
  * rule costs at most one extra request. A page with nothing new ends the listing too, so a server
- * that ignores `page` cannot loop us forever.
+ * that ignores `page` cannot loop us forever, and MAX_LIST_PAGES bounds one that always has more.
  */
 export async function readLiveList(connection: LiveConnection, options: { keyword?: string; pageSize?: number } = {}): Promise<LiveList> {
   const limit = options.pageSize ?? LIVE_PAGE_SIZE;
   const keyword = options.keyword === undefined ? {} : { keyword: options.keyword };
-  return pageThrough((page) => listPage(connection, { page, limit, ...keyword }));
+  try {
+    return await pageThrough((page) => listPage(connection, { page, limit, ...keyword }));
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    throw new Micro1Error('LIST_FAILED', `Cannot read the interviews on micro1: ${error.message}`, { hint: LIST_HINTS[error.kind], cause: error });
+  }
 }
 
 /** The paging rule of readLiveList, for any way of fetching one page (apply's lookup uses it too). */
@@ -70,6 +86,9 @@ export async function pageThrough(fetchPage: (page: number) => Promise<ListItem[
   const seen = new Set<string>();
   let longest = 0;
   for (let page = 1; ; page++) {
+    if (page > MAX_LIST_PAGES) {
+      throw new ApiError('protocol', `GET /interviews kept answering full pages of new interviews: more than ${MAX_LIST_PAGES} pages (${items.length} interviews) were read, more than micro1-sync accepts from one listing, so it stopped`);
+    }
     const batch = await fetchPage(page);
     const fresh = batch.filter((item) => !seen.has(item.interview_id));
     for (const item of fresh) {

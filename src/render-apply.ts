@@ -6,6 +6,7 @@ import { visible } from './neutralise.js';
 export function renderApplySummary(result: ApplyResult, statePath: string): string {
   const lines: string[] = [];
   lines.push(applyHeadline(result));
+  if (result.stopReason !== undefined) lines.push(`  ${visible(result.stopReason)}`, ...(result.stopHint ? [`  ${visible(result.stopHint)}`] : []));
   for (const f of result.failures) {
     lines.push(`  ✗ ${visible(f.file)}  ${f.action} ${visible(f.key)}: ${visible(f.message)}`);
     if (f.hint) lines.push(`      ${visible(f.hint)}`);
@@ -23,7 +24,11 @@ export function applyHeadline(result: ApplyResult): string {
       ? 'Apply interrupted'
       : result.stoppedBecause === 'auth'
         ? 'Apply stopped: micro1 refused the API key'
-        : result.failures.length > 0
+        : result.stoppedBecause === 'deadline'
+          ? 'Apply stopped at its deadline'
+          : result.stoppedBecause === 'unreachable'
+            ? 'Apply stopped: micro1 could not be reached'
+            : result.failures.length > 0
           ? 'Apply finished with failures'
           : 'Apply complete';
   return `${head}: ${counts}.${result.reconciled > 0 ? ` ${result.reconciled} unconfirmed create(s) found on micro1 and adopted.` : ''}`;

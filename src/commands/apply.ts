@@ -2,6 +2,7 @@ import path from 'node:path';
 import { applyChanges, type ApplyProgress, type ApplyResult } from '../applier.js';
 import type { BodyField } from '../canonical.js';
 import { checkBaseUrl, Micro1Client } from '../client.js';
+import { DEFAULT_APPLY_MAX_DURATION_MS } from '../config.js';
 import { systemClock, type Clock } from '../clock.js';
 import { Micro1Error } from '../errors.js';
 import { plural } from '../diagnostics.js';
@@ -72,11 +73,12 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
     if (!(await options.review(plan, ask))) return { kind: 'declined', plan };
 
     const client = new Micro1Client({ baseUrl: config.api.baseUrl, apiKey, timeoutMs: config.api.timeoutMs, signal: options.abandon });
-    const result = await applyChanges(plan.changes, { ...config.apply, failFast: options.failFast }, {
+    const result = await applyChanges(plan.changes, { ...config.apply, maxDurationMs: config.apply.maxDurationMs ?? DEFAULT_APPLY_MAX_DURATION_MS, failFast: options.failFast }, {
       client,
       clock: options.clock ?? systemClock,
       store,
       stop: options.stop,
+      notice: options.notice,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     return { kind: 'applied', plan, result, statePath: display(config.stateFile), projectRoot: config.projectRoot };

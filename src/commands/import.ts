@@ -32,7 +32,7 @@ export type ImportOutcome =
 export async function importCommand(options: ImportCommandOptions): Promise<ImportOutcome> {
   const config = await loadConfig(options);
   const clock = options.clock ?? systemClock;
-  const connection = connect(config, options.env, { clock });
+  const connection = connect(config, options.env, { clock, notice: options.notice });
   mkdirSync(config.interviewsDir, { recursive: true });
   const project = await loadProject(options);
   if (hasErrors(project.diagnostics)) return { kind: 'invalid', project };
