@@ -125,6 +125,9 @@ function tryCreate(file: string, content: string): boolean {
     return true;
   } catch (error) {
     if (errnoCode(error) === 'EEXIST') return false;
+    // The holder's cleanup of killed runs' leftovers removed our copy before it was linked: the
+    // lock exists by now, so trying again reports who holds it.
+    if (errnoCode(error) === 'ENOENT') return tryCreate(file, content);
     throw new Micro1Error('LOCK_FAILED', `Cannot create the lock file ${file}: ${String(error)}`, { cause: error });
   } finally {
     rmSync(temp, { force: true });
