@@ -95,6 +95,8 @@ class ApplyRun {
   private readonly deadline: number;
   private unreachableInARow = 0;
   private announcedUntil = -Infinity;
+  /** An unexpected error (a bug): start nothing new while the rest finish. */
+  private halted: unknown;
 
   constructor(
     private readonly settings: ApplySettings,
@@ -108,7 +110,11 @@ class ApplyRun {
   }
 
   async phase(changes: readonly Change[]): Promise<void> {
-    await Promise.all(changes.map((change) => this.limit(() => this.one(change))));
+    // allSettled: even on an unexpected error, return only once nothing is in flight, so that
+    // nothing is sent after the caller releases the lock.
+    const settled = await Promise.allSettled(changes.map((change) => this.limit(() => this.one(change))));
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
   }
 
   result(): ApplyResult {
@@ -125,7 +131,8 @@ class ApplyRun {
   private stopped(): boolean {
     if (this.deps.stop.aborted) this.stoppedBecause ??= 'interrupted';
     if (this.deps.clock.now() >= this.deadline) this.stopAtDeadline();
-    return this.deps.stop.aborted || this.stoppedBecause !== undefined;
+    // A state that can no longer be written stops new requests at once; the store says what was kept.
+    return this.deps.stop.aborted || this.stoppedBecause !== undefined || this.deps.store.failure !== undefined || this.halted !== undefined;
   }
 
   private async one(change: Change): Promise<void> {
@@ -139,10 +146,12 @@ class ApplyRun {
       else if (change.action === 'delete') await this.delete(change);
       this.counts.done++;
     } catch (error) {
-      if (error instanceof Skipped) {
+      // The store could not write this change down: it is kept in memory and reported by the store.
+      if (error instanceof Skipped || error === this.deps.store.failure) {
         this.counts.skipped++;
         return;
       }
+      if (!(error instanceof ApiError)) this.halted ??= error;
       this.fail(change, error);
     }
     this.deps.onProgress?.({ done: this.counts.done, failed: this.failures.length, total: this.total, requests: this.counts.requests });

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { errnoCode, Micro1Error } from './errors.js';
+import { isAlive, readRegularFile, writeAll, writeFailure } from './file-io.js';
 
 export interface LockInfo {
   holder: string;
@@ -16,7 +18,8 @@ export interface Lock {
   info: LockInfo;
   /** Set when a dead process's lock was taken over: the CLI prints it as a warning. */
   tookOverFrom?: LockInfo;
-  release(): void;
+  /** False when the lock could not be removed (read-only disk): the next run takes over a dead holder's lock. */
+  release(): boolean;
 }
 
 /**
@@ -71,9 +74,14 @@ export function takeoverNotice(previous: LockInfo): string {
   return `Took over the state lock left by ${previous.operation} (pid ${previous.pid}, ${previous.time}): that process is gone.`;
 }
 
+/** A lock is a few hundred bytes; one planted as a link to /dev/zero must not be read forever. */
+const MAX_LOCK_BYTES = 64 * 1024;
+
 export function readLock(lockFile: string): LockInfo | undefined {
   try {
-    const value = JSON.parse(readFileSync(lockFile, 'utf8')) as Partial<LockInfo>;
+    const bytes = readRegularFile(lockFile, { maxBytes: MAX_LOCK_BYTES, root: path.dirname(lockFile), what: 'lock' });
+    if (bytes === undefined) return undefined;
+    const value = JSON.parse(bytes.toString('utf8')) as Partial<LockInfo>;
     if (typeof value.pid !== 'number' || typeof value.host !== 'string') return undefined;
     return value as LockInfo;
   } catch {
@@ -86,7 +94,12 @@ function held(lockFile: string, info: LockInfo): Lock {
     info,
     release() {
       // Only remove the lock if it is still ours.
-      if (readLock(lockFile)?.token === info.token) rmSync(lockFile, { force: true });
+      try {
+        if (readLock(lockFile)?.token === info.token) rmSync(lockFile, { force: true });
+        return true;
+      } catch {
+        return false;
+      }
     },
   };
 }
@@ -94,30 +107,30 @@ function held(lockFile: string, info: LockInfo): Lock {
 /** Writes the whole lock beside it, then links it into place: a reader never sees a half-written lock. */
 function tryCreate(file: string, content: string): boolean {
   const temp = `${file}.new-${randomUUID()}`;
-  const fd = openSync(temp, 'wx', 0o644);
   try {
-    writeSync(fd, content);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(temp, 'wx', 0o644);
+    try {
+      // Whole and on disk before it is linked into place: a half-written lock cannot name its holder.
+      writeAll(fd, content);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw writeFailure(error, file);
   }
   try {
     linkSync(temp, file);
     return true;
   } catch (error) {
     if (errnoCode(error) === 'EEXIST') return false;
+    // The holder's cleanup of killed runs' leftovers removed our copy before it was linked: the
+    // lock exists by now, so trying again reports who holds it.
+    if (errnoCode(error) === 'ENOENT') return tryCreate(file, content);
     throw new Micro1Error('LOCK_FAILED', `Cannot create the lock file ${file}: ${String(error)}`, { cause: error });
   } finally {
     rmSync(temp, { force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return errnoCode(error) === 'EPERM';
   }
 }
 

@@ -32,7 +32,7 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
     });
   }
   // Includes what a crashed apply journaled but never folded in: plan sees every confirmed change.
-  const { state } = loadState(config.stateFile, display(config.stateFile));
+  const { state } = loadState(config.stateFile, display(config.stateFile), config.projectRoot);
   const { definitions, diagnostics } = loadDefinitions({ projectRoot: config.projectRoot, interviewsRoot: config.interviewsDir, previous: state });
   return { config, definitions, diagnostics: sortDiagnostics(diagnostics), state, display };
 }

@@ -1,11 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { jsonEqual } from './canonical.js';
 import type { Definition } from './load-definitions.js';
 import type { Plan } from './planner.js';
 import { PLAN_FORMAT_VERSION, planToJson, type JsonPlan } from './render-json.js';
 import { Micro1Error, errnoCode } from './errors.js';
-import { entryOf, writeFileAtomic, type State } from './state.js';
+import { readRegularFile, writeFileAtomic } from './file-io.js';
+import { entryOf, MAX_STATE_BYTES, type State } from './state.js';
 
 /** A plan written by `plan --out`: the JSON plan plus what it was computed from, sealed by a checksum. */
 export interface SavedPlan extends JsonPlan {
@@ -24,21 +25,26 @@ export function writeSavedPlan(
   plan: Plan,
   definitions: readonly Definition[],
   inputs: { prune: boolean; targets: string[]; excludes: string[] },
+  display = file,
 ): void {
   const sources = Object.fromEntries(definitions.map((d) => [d.key, d.sourceHash]).sort(([a], [b]) => (a! < b! ? -1 : 1)));
   const body = { ...planToJson(plan, []), inputs: { ...inputs, sources } };
   const saved: SavedPlan = { ...body, checksum: checksumOf(body) };
-  writeFileAtomic(file, `${JSON.stringify(saved, null, 2)}\n`);
+  writeFileAtomic(file, `${JSON.stringify(saved, null, 2)}\n`, { display });
 }
 
 /**
  * Reads a saved plan and refuses one that is not exactly what `plan --out` wrote. Errors name it
  * as `file` (the path the user typed), not the absolute path read.
  */
-export function readSavedPlan(absolute: string, file = absolute): SavedPlan {
+export function readSavedPlan(absolute: string, file = absolute, root = process.cwd()): SavedPlan {
+  // A plan holds every body in the state at most twice over; only a regular file is read, and a
+  // link only if it points inside the project (a plan the user names outside it is a plain file).
+  const bytes = readRegularFile(absolute, { maxBytes: MAX_STATE_BYTES, root: path.resolve(root), display: file, what: 'saved plan', code: 'PLAN_UNREADABLE' });
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(absolute, 'utf8'));
+    if (bytes === undefined) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+    raw = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     const why = errnoCode(error) === 'ENOENT' ? 'does not exist' : 'is not a valid JSON plan';
     throw new Micro1Error('PLAN_UNREADABLE', `The saved plan ${file} ${why}`, { hint: 'create it with `micro1 plan --out FILE`', cause: error });

@@ -1,6 +1,8 @@
 import { hash } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statSync, type Dirent } from 'node:fs';
 import path from 'node:path';
+import { Micro1Error } from './errors.js';
+import { ioReason, TEMP_PATTERN } from './file-io.js';
 
 /**
  * Finding, reading and hashing definition files: the part of loading that needs neither the YAML
@@ -25,29 +27,83 @@ export interface FileProblem {
  * A plain walk rather than a glob library: nothing here is a pattern, and loading one (200 kB with
  * its matchers) was a tenth of a 300 ms CLI start.
  */
-export function discoverFiles(interviewsRoot: string): { interviews: string[]; fragments: string[]; linkedFolders: string[]; unusual: Set<string> } {
-  const found = { interviews: [] as string[], fragments: [] as string[], linkedFolders: [] as string[], unusual: new Set<string>() };
-  walk(interviewsRoot, '', false, found);
+/**
+ * Folders deeper than this are refused: keys are paths, and no one organises interviews 32 levels
+ * deep. The walk keeps its own stack (not the JS one), so a 10,000-deep tree is refused with a
+ * message, not a stack overflow or a path longer than the OS allows.
+ */
+export const MAX_FOLDER_DEPTH = 32;
+
+export interface FoundFiles {
+  interviews: string[];
+  fragments: string[];
+  linkedFolders: string[];
+  unusual: Set<string>;
+  /** `.NAME.tmp-PID-…` files a killed fmt or import of an older version left beside definitions. */
+  leftovers: string[];
+}
+
+export function discoverFiles(interviewsRoot: string, readdir: typeof readdirSync = readdirSync): FoundFiles {
+  const found: FoundFiles = { interviews: [], fragments: [], linkedFolders: [], unusual: new Set(), leftovers: [] };
+  // Depth first in sorted order, as a recursive walk would go: each folder's entries are pushed
+  // in reverse, files and folders alike, so a folder is listed where its name sorts.
+  const stack: Entry[] = [{ rel: '', fragment: false, depth: 0, dirent: undefined }];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const { rel, fragment, depth, dirent } = next;
+    if (dirent !== undefined && !dirent.isDirectory()) {
+      if (dirent.isSymbolicLink() && isFolder(path.join(interviewsRoot, rel))) {
+        if (!fragment) found.linkedFolders.push(rel);
+      } else if (/\.ya?ml$/.test(rel)) {
+        (fragment ? found.fragments : found.interviews).push(rel);
+        // Links and anything but a regular file (a FIFO would block a read) get the full check.
+        if (!dirent.isFile()) found.unusual.add(rel);
+      }
+      continue;
+    }
+    if (depth > MAX_FOLDER_DEPTH) {
+      throw new Micro1Error('FOLDERS_TOO_DEEP', `The interviews folder is nested more than ${MAX_FOLDER_DEPTH} folders deep at ${display(interviewsRoot, rel)}`, {
+        hint: 'move the definitions into fewer levels of folders (a key is its path)',
+      });
+    }
+    const entries = readFolder(interviewsRoot, rel, readdir);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const child = entries[i]!;
+      const childRel = rel === '' ? child.name : `${rel}/${child.name}`;
+      if (child.name.startsWith('.')) {
+        if (TEMP_PATTERN.test(child.name) && child.isFile()) found.leftovers.push(childRel);
+        continue;
+      }
+      stack.push({ rel: childRel, fragment: fragment || child.name.startsWith('_'), depth: depth + 1, dirent: child });
+    }
+  }
   return found;
 }
 
-function walk(root: string, folder: string, inFragment: boolean, found: ReturnType<typeof discoverFiles>): void {
-  const entries = readdirSync(folder === '' ? root : path.join(root, folder), { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const dirent of entries) {
-    if (dirent.name.startsWith('.')) continue;
-    const rel = folder === '' ? dirent.name : `${folder}/${dirent.name}`;
-    const fragment = inFragment || dirent.name.startsWith('_');
-    if (dirent.isDirectory()) {
-      walk(root, rel, fragment, found);
-    } else if (dirent.isSymbolicLink() && isFolder(path.join(root, rel))) {
-      if (!fragment) found.linkedFolders.push(rel);
-    } else if (/\.ya?ml$/.test(rel)) {
-      (fragment ? found.fragments : found.interviews).push(rel);
-      // Links and anything but a regular file (a FIFO would block a read) get the full check.
-      if (!dirent.isFile()) found.unusual.add(rel);
-    }
+interface Entry {
+  rel: string;
+  fragment: boolean;
+  depth: number;
+  /** Undefined for the root. */
+  dirent: Dirent | undefined;
+}
+
+function readFolder(root: string, rel: string, readdir: typeof readdirSync): Dirent[] {
+  let entries: Dirent[];
+  try {
+    entries = readdir(rel === '' ? root : path.join(root, rel), { withFileTypes: true });
+  } catch (error) {
+    throw new Micro1Error('FOLDER_UNREADABLE', `Cannot read the folder ${display(root, rel)}: ${ioReason(error)}`, {
+      hint: 'check that it is a folder you can read (ls -ld it), or move it out of the interviews folder',
+      cause: error,
+    });
   }
+  return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function display(root: string, rel: string): string {
+  const shown = path.join(path.basename(root), rel).split(path.sep).join('/');
+  // A path thousands of folders long says nothing more after its first few hundred characters.
+  return shown.length > 200 ? `${shown.slice(0, 200)}…` : shown;
 }
 
 export function sha256(data: Uint8Array | string): string {
@@ -96,7 +152,8 @@ export function tooLarge(size: number): FileProblem {
 export function readBounded(absolute: string): { bytes: Uint8Array } | { problem: FileProblem } {
   let fd: number;
   try {
-    fd = openSync(absolute, 'r');
+    // O_NONBLOCK: a FIFO swapped in since the file was checked cannot block the open.
+    fd = openSync(absolute, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     return { problem: { message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})` } };
   }

@@ -1,8 +1,10 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import * as nodeFs from 'node:fs';
+import { constants, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { errnoCode, Micro1Error } from './errors.js';
+import { Micro1Error } from './errors.js';
+import { fsyncFolder, readRegularFile, removeDeadTemps, writeAll, writeFailure, type WriteFs } from './file-io.js';
 import { acquireLock, takeoverNotice } from './lock.js';
-import { fsyncFolder, interviewRecord, readState, writeState, type PendingCreate, type State, type StateEntry } from './state.js';
+import { interviewRecord, MAX_STATE_BYTES, projectRootOf, readState, writeState, type PendingCreate, type State, type StateEntry } from './state.js';
 
 /**
  * Apply records each confirmed change by appending one line to `<state>.journal` and folds the
@@ -27,9 +29,9 @@ export function journalFileOf(stateFile: string): string {
 }
 
 /** The state as of the last confirmed change: the state file plus any journal a crashed apply left. */
-export function loadState(stateFile: string, display = stateFile): { state: State; replayed: number } {
-  const state = readState(stateFile, display);
-  const entries = readJournal(journalFileOf(stateFile), state);
+export function loadState(stateFile: string, display = stateFile, root = projectRootOf(stateFile)): { state: State; replayed: number } {
+  const state = readState(stateFile, display, root);
+  const entries = readJournal(journalFileOf(stateFile), state, `${display}.journal`, root);
   return { state: foldJournal(state, entries), replayed: entries.length };
 }
 
@@ -61,12 +63,17 @@ export function openForWriting(
   operation: string,
   display: (absolute: string) => string,
   notice: (message: string) => void,
+  options: { root?: string; fs?: WriteFs } = {},
 ): { store: StateStore; close(): void } {
-  mkdirSync(path.dirname(stateFile), { recursive: true });
+  try {
+    mkdirSync(path.dirname(stateFile), { recursive: true });
+  } catch (error) {
+    throw writeFailure(error, display(path.dirname(stateFile)));
+  }
   const lock = acquireLock(`${stateFile}.lock`, operation, display(`${stateFile}.lock`));
   if (lock.tookOverFrom) notice(takeoverNotice(lock.tookOverFrom));
   try {
-    const { store, replayed } = StateStore.open(stateFile, display(stateFile));
+    const { store, replayed } = StateStore.open(stateFile, display(stateFile), options.root, options.fs);
     if (replayed > 0) notice(`Recovered ${replayed} change(s) an interrupted apply had confirmed but not yet saved to ${display(stateFile)}.`);
     return {
       store,
@@ -74,7 +81,8 @@ export function openForWriting(
         try {
           store.flush();
         } finally {
-          lock.release();
+          // Released only after the last write, so nothing of this run happens without the lock.
+          if (!lock.release()) notice(`Could not remove the lock ${display(`${stateFile}.lock`)}; its process is gone once this exits, so the next run takes it over.`);
         }
       },
     };
@@ -84,7 +92,14 @@ export function openForWriting(
   }
 }
 
-/** The state of a running apply. Only used while holding the state lock. */
+/**
+ * The state of a running apply. Only used while holding the state lock.
+ *
+ * When a write fails (disk full, read-only, I/O error, a short write that cannot complete) the
+ * store keeps every later change in memory only and `record` throws `failure` for each, so the
+ * applier sends nothing more; the journal is never appended to again (a torn line may end it,
+ * which the next read tolerates only as the last line) and never removed until a fold completes.
+ */
 export class StateStore {
   private current: State;
   private fd: number | undefined;
@@ -92,19 +107,28 @@ export class StateStore {
   private stateBytes: number;
   /** How many times the state file was written: stays small however many changes there are. */
   writes = 0;
+  /** The first write that failed; nothing reaches the disk after it but one last whole-state write. */
+  failure: Micro1Error | undefined;
+  /** Changes recorded since `failure`: in memory only, unless the last state write succeeds. */
+  unsaved = 0;
+  /** Whether the state file holds everything recorded (false after a failure until a fold succeeds). */
+  saved = true;
 
   private constructor(
     private readonly stateFile: string,
     state: State,
+    private readonly display: string,
+    private readonly fs: WriteFs,
   ) {
     this.current = state;
     this.stateBytes = sizeOf(stateFile);
   }
 
   /** Opens the state for writing, first folding in any journal a crashed run left behind. */
-  static open(stateFile: string, display = stateFile): { store: StateStore; replayed: number } {
-    const { state, replayed } = loadState(stateFile, display);
-    const store = new StateStore(stateFile, state);
+  static open(stateFile: string, display = stateFile, root = projectRootOf(stateFile), fs: WriteFs = nodeFs): { store: StateStore; replayed: number } {
+    const { state, replayed } = loadState(stateFile, display, root);
+    const store = new StateStore(stateFile, state, display, fs);
+    // The journal goes only once its changes are in the state file: a failed fold keeps it.
     if (replayed > 0) store.writeNow();
     rmSync(journalFileOf(stateFile), { force: true });
     removeLeftovers(stateFile);
@@ -115,57 +139,120 @@ export class StateStore {
     return this.current;
   }
 
+  /** The journal's name as shown to the user. */
+  get journalDisplay(): string {
+    return `${this.display}.journal`;
+  }
+
   /**
    * Records one change: in memory, then one journal line. `durable` also fsyncs it (for a pending
    * create, which must be on disk before the request that might create the interview is sent).
+   * Throws `failure` when the change could not be written: the caller must send nothing for it.
    */
   record(entry: JournalEntry, durable = false): void {
     this.current = foldJournal(this.current, [entry]);
-    if (this.fd === undefined) {
-      this.fd = openSync(journalFileOf(this.stateFile), 'a', 0o644);
-      const header: JournalHeader = { journal: 1, lineage: this.current.lineage, baseSerial: this.current.serial };
-      this.journalBytes = writeSync(this.fd, `${JSON.stringify(header)}\n`);
-      // The journal's name must be on disk too, or a power cut could lose the whole file.
-      fsyncFolder(path.dirname(this.stateFile));
+    if (this.failure !== undefined) {
+      this.unsaved++;
+      throw this.failure;
     }
-    this.journalBytes += writeSync(this.fd, `${JSON.stringify(entry)}\n`);
-    if (durable) fsyncSync(this.fd);
+    try {
+      if (this.fd === undefined) {
+        // O_NOFOLLOW: a journal planted as a symlink is refused, never appended through.
+        this.fd = this.fs.openSync(journalFileOf(this.stateFile), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+        const header: JournalHeader = { journal: 1, lineage: this.current.lineage, baseSerial: this.current.serial };
+        const line = `${JSON.stringify(header)}\n`;
+        writeAll(this.fd, line, this.fs);
+        this.journalBytes = Buffer.byteLength(line);
+        // The journal's name must be on disk too, or a power cut could lose the whole file.
+        fsyncFolder(path.dirname(this.stateFile));
+      }
+      const line = `${JSON.stringify(entry)}\n`;
+      writeAll(this.fd, line, this.fs);
+      this.journalBytes += Buffer.byteLength(line);
+      if (durable) this.fs.fsyncSync(this.fd);
+    } catch (error) {
+      this.fail(error, this.journalDisplay);
+      this.unsaved++;
+      throw this.failure!;
+    }
     // Fold once the journal is a tenth of the state: total bytes written stay linear in the changes.
     if (this.journalBytes > Math.max(64 * 1024, this.stateBytes / 10)) this.flush();
   }
 
-  /** Folds the journal into the state file (atomically) and starts a new journal. */
+  /**
+   * Folds the journal into the state file (atomically) and starts a new journal. After a failure
+   * it makes one last attempt to write the whole state from memory, and reports rather than throws.
+   */
   flush(): void {
+    if (this.failure !== undefined) {
+      this.closeJournal();
+      if (this.saved) return;
+      try {
+        this.writeNow();
+        this.saved = true;
+        this.unsaved = 0;
+        this.fs.rmSync(journalFileOf(this.stateFile), { force: true });
+      } catch {
+        // Still failing: the journal stays for the next run, which folds it in first.
+      }
+      return;
+    }
     if (this.fd === undefined) return;
-    fsyncSync(this.fd);
-    closeSync(this.fd);
-    this.fd = undefined;
-    this.writeNow();
-    rmSync(journalFileOf(this.stateFile), { force: true });
+    try {
+      this.closeJournal(true);
+      this.writeNow();
+      this.fs.rmSync(journalFileOf(this.stateFile), { force: true });
+    } catch (error) {
+      this.fail(error, this.display);
+      throw this.failure!;
+    }
   }
 
   /** Replaces the state outright (forget, state mv/rm, import), journal folded first. */
   replace(next: State): void {
     this.flush();
     this.current = next;
-    this.writeNow();
+    try {
+      this.writeNow();
+    } catch (error) {
+      this.fail(error, this.display);
+      throw this.failure!;
+    }
+  }
+
+  private fail(error: unknown, display: string): void {
+    this.failure ??= writeFailure(error, display);
+    this.saved = false;
+    this.closeJournal();
+  }
+
+  private closeJournal(sync = false): void {
+    if (this.fd === undefined) return;
+    const fd = this.fd;
+    this.fd = undefined;
+    try {
+      if (sync) this.fs.fsyncSync(fd);
+    } finally {
+      try {
+        this.fs.closeSync(fd);
+      } catch {
+        // A close that fails after a failed write changes nothing: the journal is not used again.
+      }
+    }
   }
 
   private writeNow(): void {
-    this.current = writeState(this.stateFile, this.current);
+    this.current = writeState(this.stateFile, this.current, this.fs, this.display);
     this.stateBytes = sizeOf(this.stateFile);
     this.writes++;
   }
 }
 
-function readJournal(file: string, state: State): JournalEntry[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return [];
-    throw new Micro1Error('JOURNAL_UNREADABLE', `Cannot read the apply journal ${file}: ${String(error)}`, { cause: error });
-  }
+function readJournal(file: string, state: State, display: string, root: string): JournalEntry[] {
+  // A journal is folded once it reaches a tenth of the state, so the state's limit bounds it too.
+  const bytes = readRegularFile(file, { maxBytes: MAX_STATE_BYTES, root, display, what: 'apply journal', code: 'JOURNAL_UNREADABLE' });
+  if (bytes === undefined) return [];
+  const text = bytes.toString('utf8');
   const lines = text.split('\n');
   let header: JournalHeader | undefined;
   try {
@@ -204,6 +291,8 @@ function removeLeftovers(stateFile: string): void {
   for (const name of readdirSync(dir)) {
     if (prefixes.some((prefix) => name.startsWith(prefix))) rmSync(path.join(dir, name), { force: true });
   }
+  // Definitions written by fmt and import go through the state folder too; a killed one leaves its copy here.
+  removeDeadTemps(dir);
 }
 
 function sizeOf(file: string): number {

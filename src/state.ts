@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, mkdirSync, writeSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { BODY_FIELDS, type BodyField, type CanonicalBody } from './canonical.js';
-import { errnoCode, Micro1Error } from './errors.js';
+import { Micro1Error } from './errors.js';
+import { readRegularFile, writeFileAtomic, type WriteFs } from './file-io.js';
 import { ID_PATTERN } from './interview-schema.js';
 
 /** The last-applied record of one interview. */
@@ -42,6 +42,12 @@ export interface State {
 }
 
 export const STATE_VERSION = 1;
+
+/**
+ * 10,000 interviews with long descriptions are about 30 MB; a state past this is not one we
+ * wrote, and reading it whole (it is parsed as one JSON text) would take that much memory.
+ */
+export const MAX_STATE_BYTES = 256 * 1024 * 1024;
 
 export function emptyState(): State {
   return { version: STATE_VERSION, lineage: '', serial: 0, interviews: interviewRecord(), pending: [] };
@@ -106,14 +112,11 @@ const stateSchema = z.strictObject({
 });
 
 /** Reads the state file. A missing file is an empty state; anything unreadable is an error, never replaced. */
-export function readState(file: string, displayName = file): State {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return emptyState();
-    throw new Micro1Error('STATE_UNREADABLE', `Cannot read the state file ${displayName}: ${String(error)}`, { cause: error });
-  }
+export function readState(file: string, displayName = file, root = projectRootOf(file)): State {
+  // Only a regular file, or a link to one inside the project: a committed link to /dev/zero must not be read forever.
+  const bytes = readRegularFile(file, { maxBytes: MAX_STATE_BYTES, root, display: displayName, what: 'state file', code: 'STATE_UNREADABLE' });
+  if (bytes === undefined) return emptyState();
+  const text = bytes.toString('utf8');
   const restore = `restore it from git (git checkout -- ${displayName}) or from the CI artefact; micro1-sync never overwrites a state file it cannot read`;
   let raw: unknown;
   try {
@@ -203,43 +206,18 @@ export function serializeState(state: State): string {
  * Writes the next serial of `state` atomically: temp file in the same folder, fsync, rename, fsync
  * of the folder. A reader sees the old file or the new one, never half of one. Returns what was written.
  */
-export function writeState(file: string, state: State): State {
+export function writeState(file: string, state: State, fs?: WriteFs, display = file): State {
   const next: State = { ...state, lineage: state.lineage || randomUUID(), serial: state.serial + 1 };
-  writeFileAtomic(file, serializeState(next));
+  writeFileAtomic(file, serializeState(next), { display, ...(fs ? { fs } : {}) });
   return next;
 }
 
-export function writeFileAtomic(file: string, content: string): void {
-  const dir = path.dirname(file);
-  mkdirSync(dir, { recursive: true });
-  const temp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`);
-  const fd = openSync(temp, 'w', 0o644);
-  try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } catch (error) {
-    closeSync(fd);
-    rmSync(temp, { force: true });
-    throw error;
-  }
-  closeSync(fd);
-  renameSync(temp, file);
-  fsyncFolder(dir);
+/** The project a state file belongs to when the caller does not say: the folder above `.micro1/`. */
+export function projectRootOf(stateFile: string): string {
+  return path.dirname(path.dirname(path.resolve(stateFile)));
 }
 
-/**
- * Makes a file created or renamed in `dir` survive a power cut: the file's own fsync covers its
- * bytes, not its name in the folder.
- */
-export function fsyncFolder(dir: string): void {
-  try {
-    const dirFd = openSync(dir, 'r');
-    fsyncSync(dirFd);
-    closeSync(dirFd);
-  } catch {
-    // Some file systems refuse to fsync a directory; the rename itself is still atomic.
-  }
-}
+export { fsyncFolder, writeFileAtomic } from './file-io.js';
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);

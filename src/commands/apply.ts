@@ -13,6 +13,8 @@ import { readSavedPlan, savedPlanMismatch, type SavedPlan } from '../saved-plan.
 import { checkDeleteSafety } from '../safety.js';
 import { openForWriting } from '../state-store.js';
 import { entryOf, type State } from '../state.js';
+import type { StateStore } from '../state-store.js';
+import type { WriteFs } from '../file-io.js';
 
 export interface ApplyCommandOptions extends ProjectOptions {
   /** A plan saved by `plan --out`: applied exactly, refused if stale. */
@@ -34,6 +36,8 @@ export interface ApplyCommandOptions extends ProjectOptions {
   /** Abandon requests still in flight after the grace period. */
   abandon: AbortSignal;
   clock?: Clock;
+  /** How the state and journal are written; node:fs unless a test injects a failing disk. */
+  fs?: WriteFs;
 }
 
 export type ApplyOutcome =
@@ -57,12 +61,14 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
     });
   }
   checkBaseUrl(config.api.baseUrl);
-  const saved = options.planFile === undefined ? undefined : readSavedPlan(path.resolve(options.cwd, options.planFile), options.planFile);
+  const saved = options.planFile === undefined ? undefined : readSavedPlan(path.resolve(options.cwd, options.planFile), options.planFile, config.projectRoot);
 
-  const { store, close } = openForWriting(config.stateFile, 'apply', display, options.notice);
+  const { store, close } = openForWriting(config.stateFile, 'apply', display, options.notice, { root: config.projectRoot, ...(options.fs ? { fs: options.fs } : {}) });
+  let sent: ApplyResult | undefined;
+  let plan: Plan;
   try {
     const prune = options.prune ?? config.prune;
-    const plan =
+    plan =
       saved === undefined
         ? makePlan(project.definitions, store.state, { prune, targets: options.targets, excludes: options.excludes })
         : planFromSaved(saved, project, store.state, options.planFile!);
@@ -73,18 +79,50 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
     if (!(await options.review(plan, ask))) return { kind: 'declined', plan };
 
     const client = new Micro1Client({ baseUrl: config.api.baseUrl, apiKey, timeoutMs: config.api.timeoutMs, signal: options.abandon });
-    const result = await applyChanges(plan.changes, { ...config.apply, maxDurationMs: config.apply.maxDurationMs ?? DEFAULT_APPLY_MAX_DURATION_MS, failFast: options.failFast }, {
-      client,
-      clock: options.clock ?? systemClock,
-      store,
-      stop: options.stop,
-      notice: options.notice,
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    });
-    return { kind: 'applied', plan, result, statePath: display(config.stateFile), projectRoot: config.projectRoot };
+    try {
+      sent = await applyChanges(plan.changes, { ...config.apply, maxDurationMs: config.apply.maxDurationMs ?? DEFAULT_APPLY_MAX_DURATION_MS, failFast: options.failFast }, {
+        client,
+        clock: options.clock ?? systemClock,
+        store,
+        stop: options.stop,
+        notice: options.notice,
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
+    } catch (error) {
+      // The store's failure is reported below, once the lock is released; anything else is a bug.
+      if (error !== store.failure) throw error;
+    }
   } finally {
-    close();
+    try {
+      close();
+    } catch (error) {
+      // A fold that failed at the end is reported like one that failed midway, below.
+      if (error !== store.failure) throw error;
+    }
   }
+  if (store.failure !== undefined) throw notSaved(store, sent, display(config.stateFile));
+  return { kind: 'applied', plan, result: sent!, statePath: display(config.stateFile), projectRoot: config.projectRoot };
+}
+
+/**
+ * An apply stopped by a failed write: what failed, what micro1 now holds and where it is
+ * recorded, and the command that makes the two agree again. Every claim here is one the next
+ * `micro1 apply` makes good: it folds the journal in, looks up each unconfirmed create by name
+ * before sending it, and PUT and DELETE may be sent twice.
+ */
+function notSaved(store: StateStore, result: ApplyResult | undefined, statePath: string): Micro1Error {
+  const failure = store.failure!;
+  const confirmed = result === undefined ? '' : ` micro1 confirmed ${plural(result.created + result.updated + result.deleted, 'change')} in this run before it stopped.`;
+  const where = store.saved
+    ? ` Everything micro1 confirmed is saved in ${statePath} (the last write of the whole state succeeded).`
+    : ` ${statePath} was left as it was; the journal ${store.journalDisplay} keeps the changes written before the failure` +
+      (store.unsaved > 0 ? `, and ${plural(store.unsaved, 'later change')} could not be written anywhere.` : '.');
+  return new Micro1Error('APPLY_NOT_SAVED', `Apply stopped: ${failure.message}. Nothing was sent after that; requests already under way were let finish.${confirmed}${where}`, {
+    hint:
+      `${(failure.hint ?? 'fix the disk').replace(/, then run the command again$/, '')}; then run \`micro1 apply\` again: it folds the journal in first, looks up each unconfirmed create on micro1 by name ` +
+      'before sending it (no duplicate), and sends any unsaved update or delete again. `micro1 plan` shows what is left.',
+    cause: failure,
+  });
 }
 
 /** A saved plan, if it still describes the world: same state serial, same files. */

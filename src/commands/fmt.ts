@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { formatDefinitionText } from '../canonical-yaml.js';
 import { loadConfig } from '../config.js';
@@ -6,7 +6,8 @@ import { sortDiagnostics, type Diagnostic } from '../diagnostics.js';
 import { Micro1Error } from '../errors.js';
 import { discoverFiles, loadDefinitions } from '../load-definitions.js';
 import type { ProjectOptions } from '../project.js';
-import { writeFileAtomic } from '../state.js';
+import { isAlive, removeDeadTemps, TEMP_PATTERN, writeFileAtomic } from '../file-io.js';
+import { readBounded } from '../source-files.js';
 import { parseYamlSource } from '../yaml-file.js';
 
 export interface FmtCommandOptions extends ProjectOptions {
@@ -39,14 +40,26 @@ export async function fmtCommand(options: FmtCommandOptions): Promise<FmtOutcome
   const loaded = loadDefinitions({ projectRoot: config.projectRoot, interviewsRoot: config.interviewsDir });
   const diagnostics = loaded.diagnostics.filter((d) => d.severity === 'error');
   const broken = new Set(diagnostics.map((d) => d.file));
-  const { interviews, fragments } = discoverFiles(config.interviewsDir);
+  const { interviews, fragments, leftovers } = discoverFiles(config.interviewsDir);
   const outcome: FmtOutcome = { changed: [], unchanged: 0, diagnostics };
+  const tempDir = temporaryFolder(config.stateFile);
+  if (!options.check) removeLeftovers(config.interviewsDir, leftovers, tempDir);
 
   for (const rel of [...interviews, ...fragments].sort()) {
     const absolute = path.join(config.interviewsDir, rel);
     const file = display(absolute);
     if (broken.has(file)) continue;
-    const bytes = readFileSync(absolute);
+    // A link is never written through or replaced: its target may be outside the project, or shared.
+    if (lstatSync(absolute).isSymbolicLink()) {
+      outcome.diagnostics.push({ severity: 'warning', file, line: 1, column: 1, path: '', message: 'is a symbolic link: fmt leaves it as it is', hint: 'format the file it points to, or replace the link with a copy' });
+      continue;
+    }
+    const read = readBounded(absolute);
+    if ('problem' in read) {
+      outcome.diagnostics.push({ severity: 'error', file, line: 1, column: 1, path: '', message: read.problem.message, ...(read.problem.hint ? { hint: read.problem.hint } : {}) });
+      continue;
+    }
+    const bytes = read.bytes;
     // A fragment no interview extends was never read by the loader: check it is YAML at least.
     const parsed = parseYamlSource(file, bytes);
     if (parsed.diagnostics.length > 0) {
@@ -64,8 +77,27 @@ export async function fmtCommand(options: FmtCommandOptions): Promise<FmtOutcome
       continue;
     }
     outcome.changed.push(file);
-    if (!options.check) writeFileAtomic(absolute, formatted.text);
+    if (!options.check) writeFileAtomic(absolute, formatted.text, { display: file, ...(tempDir ? { tempDir } : {}) });
   }
   outcome.diagnostics = sortDiagnostics(outcome.diagnostics);
   return outcome;
+}
+
+/**
+ * Where fmt and import write their temporary copies: the state folder, which git ignores and the
+ * next run cleans, so a kill never leaves a half file in interviews/. Undefined when it does not
+ * exist yet (the copy then goes beside the file, under a hidden name the loader skips).
+ */
+export function temporaryFolder(stateFile: string): string | undefined {
+  const dir = path.dirname(stateFile);
+  return existsSync(dir) ? dir : undefined;
+}
+
+/** Removes the temporary copies killed runs left, in interviews/ (older versions) and the state folder. */
+export function removeLeftovers(interviewsDir: string, leftovers: readonly string[], tempDir: string | undefined): void {
+  for (const rel of leftovers) {
+    const pid = TEMP_PATTERN.exec(path.basename(rel))?.[1];
+    if (pid !== undefined && !isAlive(Number(pid))) rmSync(path.join(interviewsDir, rel), { force: true });
+  }
+  if (tempDir !== undefined) removeDeadTemps(tempDir);
 }

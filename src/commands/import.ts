@@ -6,7 +6,9 @@ import { discoverFiles } from '../load-definitions.js';
 import { planImport, type ImportPlan } from '../plan-import.js';
 import { hasErrors, loadProject, type Project, type ProjectOptions } from '../project.js';
 import { connect, readLiveList } from '../read-live.js';
-import { interviewRecord, writeFileAtomic } from '../state.js';
+import { interviewRecord } from '../state.js';
+import { writeFileAtomic } from '../file-io.js';
+import { removeLeftovers, temporaryFolder } from './fmt.js';
 import { openForWriting } from '../state-store.js';
 
 export interface ImportCommandOptions extends ProjectOptions {
@@ -40,7 +42,9 @@ export async function importCommand(options: ImportCommandOptions): Promise<Impo
   const { store, close } = openForWriting(config.stateFile, 'import', project.display, options.notice);
   try {
     const live = await readLiveList(connection, options.keyword === undefined ? {} : { keyword: options.keyword });
-    const { interviews, fragments } = discoverFiles(config.interviewsDir);
+    const { interviews, fragments, leftovers } = discoverFiles(config.interviewsDir);
+    const tempDir = temporaryFolder(config.stateFile);
+    removeLeftovers(config.interviewsDir, leftovers, tempDir);
     const result = planImport({
       live: live.items,
       state: store.state,
@@ -50,7 +54,9 @@ export async function importCommand(options: ImportCommandOptions): Promise<Impo
       force: options.force,
     });
     for (const imported of result.imported) {
-      if (imported.text !== undefined) writeFileAtomic(path.resolve(config.projectRoot, imported.file), imported.text);
+      if (imported.text !== undefined) {
+        writeFileAtomic(path.resolve(config.projectRoot, imported.file), imported.text, { display: imported.file, ...(tempDir ? { tempDir } : {}) });
+      }
     }
     if (result.imported.length > 0) {
       const appliedAt = new Date(clock.now()).toISOString();

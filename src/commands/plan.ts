@@ -46,6 +46,6 @@ export async function planCommand(options: PlanCommandOptions): Promise<PlanOutc
   const plan = { ...planned, warnings: [...deleteSafetyWarnings(planned, state, project.config.safety), ...planned.warnings] };
   if (options.out === undefined) return { kind: 'planned', project, plan, ...refreshed };
   const out = path.resolve(options.cwd, options.out);
-  writeSavedPlan(out, plan, definitions, { prune, targets: options.targets, excludes: options.excludes });
+  writeSavedPlan(out, plan, definitions, { prune, targets: options.targets, excludes: options.excludes }, options.out);
   return { kind: 'planned', project, plan, savedTo: out, ...refreshed };
 }
