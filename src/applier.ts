@@ -97,6 +97,8 @@ class ApplyRun {
   private announcedUntil = -Infinity;
   /** An unexpected error (a bug): start nothing new while the rest finish. */
   private halted: unknown;
+  /** micro1's list as id → name, read once before the first delete (see `identify`). */
+  private liveNames: Promise<Map<string, string>> | undefined;
 
   constructor(
     private readonly settings: ApplySettings,
@@ -213,15 +215,35 @@ class ApplyRun {
   }
 
   private async delete(change: Change): Promise<void> {
-    try {
-      await this.send(() => this.deps.client.delete(change.id!), { retryUnknown: true });
-    } catch (error) {
-      // Already gone is what we wanted.
-      if (!(error instanceof ApiError && error.kind === 'not-found')) throw error;
+    if ((await this.identify(change)) === 'listed') {
+      try {
+        await this.send(() => this.deps.client.delete(change.id!), { retryUnknown: true });
+      } catch (error) {
+        // Already gone is what we wanted.
+        if (!(error instanceof ApiError && error.kind === 'not-found')) throw error;
+      }
     }
     this.deps.store.record({ op: 'deleted', key: change.key });
     this.managedBy.delete(change.id!);
     this.counts.deleted++;
+  }
+
+  /**
+   * A delete is the one request that cannot be undone, and its id comes from the state file, which
+   * a pull request can edit. So micro1's list is read once before the first delete: an id it does
+   * not list is already gone (deleted outside git, or by a run killed before it recorded it), which
+   * is what was wanted; an id it lists under another name than the state recorded may be someone
+   * else's interview (or was renamed outside git), and that delete fails, unsent.
+   */
+  private async identify(change: Change): Promise<'listed' | 'gone'> {
+    this.liveNames ??= pageThrough((page) => this.send(() => this.deps.client.list({ page, limit: LIVE_PAGE_SIZE }), { retryUnknown: true })).then(
+      ({ items }) => new Map(items.map((i) => [i.interview_id, i.interview_name])),
+    );
+    const live = (await this.liveNames).get(change.id!);
+    if (live === undefined) return 'gone';
+    const recorded = change.before!.interview_name;
+    if (live === recorded) return 'listed';
+    throw new UnconfirmedIdentity(`not deleted: micro1 lists id ${change.id} as ${JSON.stringify(live)}, not ${JSON.stringify(recorded)} as the state recorded, so it may be another interview (the state edited, or the interview renamed outside git)`);
   }
 
   /**
@@ -336,10 +358,20 @@ class SharedIdAnswer extends ApiError {
   }
 }
 
+/** A delete whose id micro1 does not list under the recorded name: final for that change, nothing sent. */
+class UnconfirmedIdentity extends ApiError {
+  constructor(message: string) {
+    super('bad-request', message);
+  }
+}
+
 /** What went wrong and what to do, for the summary line beside the file. */
 function explain(change: Change, error: ApiError): { message: string; hint?: string } {
   if (error instanceof SharedIdAnswer) {
     return { message: error.message, hint: `check micro1 for an interview named ${JSON.stringify(error.interviewName)} before applying again; one micro1 interview is managed by one file only` };
+  }
+  if (error instanceof UnconfirmedIdentity) {
+    return { message: error.message, hint: `run \`micro1 plan --refresh\` to compare with micro1; if it is gone, \`micro1 state rm ${change.key}\` drops it from the state` };
   }
   const pending = change.action === 'create' && ['server', 'timeout', 'network', 'protocol'].includes(error.kind);
   if (pending) {

@@ -74,6 +74,35 @@ describe('one micro1 id, one key', () => {
     expect(box.interviews().map((i) => i.id)).toEqual([SAME]);
   });
 
+  it('a state entry pointed at an interview this repo never managed is not deleted: micro1 lists that id under another name', async () => {
+    const other = id(91);
+    const box = await sandbox({ seed: [{ id: other, body: { interview_name: 'Another team' } }] });
+    const dir = project({ keep: 'interview_name: Keep\n' }, { prune: true, safety: { maxDeletes: 10, maxDeletePercent: 100 } });
+    // A pull request added an entry whose id is another team's interview: the plan says "delete Role 1".
+    writeState(dir, stateOf({ role1: appliedEntry(ROLE1, other) }));
+    const plan = await runCli(['plan'], dir, { env: env(box) });
+    expect(plan.stdout).toContain('- role1  (delete, id');
+    const result = await runCli(['apply', '--auto-approve'], dir, { env: env(box) });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`delete role1: not deleted: micro1 lists id ${other} as "Another team", not "Role 1" as the state recorded`);
+    expect(result.stderr).toContain('run `micro1 plan --refresh` to compare with micro1; if it is gone, `micro1 state rm role1` drops it from the state');
+    expect(calls(box).filter((c) => c.startsWith('DELETE'))).toEqual([]);
+    expect(box.interviews().map((i) => i.body.interview_name).sort()).toEqual(['Another team', 'Keep']);
+    // Still recorded: nothing happened to it.
+    expect(Object.keys(readStateFile(dir).interviews).sort()).toEqual(['keep', 'role1']);
+  });
+
+  it('a delete whose id micro1 no longer lists is recorded as done without a request (deleted outside git, or by a killed run)', async () => {
+    const box = await sandbox();
+    const dir = project({ keep: 'interview_name: Keep\n' }, { prune: true, safety: { maxDeletes: 10, maxDeletePercent: 100 } });
+    writeState(dir, stateOf({ role1: appliedEntry(ROLE1, id(92)) }));
+    const result = await runCli(['apply', '--auto-approve'], dir, { env: env(box) });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('1 created, 0 updated, 1 deleted, 0 failed');
+    expect(calls(box).filter((c) => c.startsWith('DELETE'))).toEqual([]);
+    expect(Object.keys(readStateFile(dir).interviews)).toEqual(['keep']);
+  });
+
   it('state mv keeps one key per id: the moved entry never lands beside another holding its id', async () => {
     // The loader refuses such a state, so `state mv` can never create one: shown by the state after a move.
     const dir = fixture({ 'interviews/.keep': '' });
