@@ -104,8 +104,10 @@ function held(lockFile: string, info: LockInfo): Lock {
   };
 }
 
+const MAX_LINK_ATTEMPTS = 5;
+
 /** Writes the whole lock beside it, then links it into place: a reader never sees a half-written lock. */
-function tryCreate(file: string, content: string): boolean {
+function tryCreate(file: string, content: string, attempt = 1): boolean {
   const temp = `${file}.new-${randomUUID()}`;
   try {
     const fd = openSync(temp, 'wx', 0o644);
@@ -127,7 +129,8 @@ function tryCreate(file: string, content: string): boolean {
     if (errnoCode(error) === 'EEXIST') return false;
     // The holder's cleanup of killed runs' leftovers removed our copy before it was linked: the
     // lock exists by now, so trying again reports who holds it.
-    if (errnoCode(error) === 'ENOENT') return tryCreate(file, content);
+    // A few tries: each race needs another process's cleanup to start in the same instant.
+    if (errnoCode(error) === 'ENOENT' && attempt < MAX_LINK_ATTEMPTS) return tryCreate(file, content, attempt + 1);
     throw new Micro1Error('LOCK_FAILED', `Cannot create the lock file ${file}: ${String(error)}`, { cause: error });
   } finally {
     rmSync(temp, { force: true });
