@@ -1,4 +1,6 @@
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { onTestFinished } from 'vitest';
@@ -108,4 +110,13 @@ export function appliedEntry(def: Definition, id: string, spec: CanonicalBody = 
 
 export function stateOf(interviews: Record<string, StateEntry>, extra: Partial<State> = {}): State {
   return { ...emptyState(), lineage: '6d3c1f0e-1111-4222-8333-944455556666', serial: 7, interviews, ...extra };
+}
+
+/** A port nothing listens on: bound, then released. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

@@ -13,7 +13,7 @@ import type { Sandbox } from '../src/sandbox.js';
 import { UNREACHABLE_AFTER } from '../src/applier.js';
 import { API_KEY, apply, env, project, readStateFile, sandbox } from './apply-harness.js';
 import { runBin } from './chaos-harness.js';
-import { runCli } from './helpers.js';
+import { closedPort, runCli } from './helpers.js';
 import { PROMPT, runInPty } from './render-harness.js';
 import { VirtualClock } from './virtual-clock.js';
 
@@ -47,14 +47,6 @@ async function misbehaving(handler: (req: IncomingMessage, res: ServerResponse, 
   return { url: `http://127.0.0.1:${port}`, requests: () => requests, server };
 }
 
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** What the sandbox holds, by name, as the state should record it. */
 function sandboxIds(box: Sandbox): Record<string, string> {

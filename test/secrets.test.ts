@@ -10,7 +10,7 @@ import { COMMANDS } from '../src/cli.js';
 import { isLoopback } from '../src/client.js';
 import { startSandbox, type Fault, type Sandbox, type SeedInterview } from '../src/sandbox.js';
 import { runBin } from './chaos-harness.js';
-import { fixture, runCli } from './helpers.js';
+import { closedPort, fixture, runCli } from './helpers.js';
 
 /**
  * Issue 7, secrets: the API key never appears in any output or file, whatever the command and
@@ -318,13 +318,6 @@ function leaksIn(dir: string, seen?: Set<string>): string[] {
   return found;
 }
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 interface Recorded {
   method: string;
