@@ -1,0 +1,36 @@
+import { visible } from '../neutralise.js';
+import { CONFIG_FLAG, defineCommand, EXIT } from './define.js';
+import { printDiagnostics } from './output.js';
+
+export const importCmd = defineCommand('import', {
+  summary: 'Write a definition for each interview on micro1 not managed yet, and record it in state',
+  usage: 'micro1 import [--keyword TEXT] [--force]',
+  flags: {
+    keyword: { type: 'string', value: 'TEXT', help: 'only interviews whose name contains TEXT' },
+    force: { type: 'boolean', help: 'replace a file that pins a listed id but says something else' },
+    config: CONFIG_FLAG,
+  },
+  notes: [
+    'Needs the API key in MICRO1_API_KEY. Writes interviews/<name>.yaml with the id pinned, never',
+    'over an existing file (-2, -3… instead), skips interviews already in state, and records the rest.',
+  ],
+  async run(values, _positionals, io) {
+    const { importCommand } = await import('../commands/import.js');
+    const { renderImportSummary } = await import('../render-import.js');
+    const outcome = await importCommand({
+      cwd: io.cwd,
+      env: io.env,
+      force: values.force,
+      notice: (message) => io.stderr(`${message}\n`),
+      ...(values.config ? { configPath: values.config } : {}),
+      ...(values.keyword !== undefined ? { keyword: values.keyword } : {}),
+    });
+    if (outcome.kind === 'invalid') {
+      await printDiagnostics(io, outcome.project.diagnostics, 'nothing was imported.');
+      return EXIT.error;
+    }
+    for (const warning of outcome.listWarnings) io.stderr(`warning: ${visible(warning)}\n`);
+    io.stdout(renderImportSummary(outcome.result, outcome.listed, outcome.statePath));
+    return EXIT.ok;
+  },
+});

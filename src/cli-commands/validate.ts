@@ -1,0 +1,22 @@
+import { countLine } from '../diagnostics.js';
+import { CONFIG_FLAG, defineCommand, EXIT } from './define.js';
+import { printDiagnostics } from './output.js';
+
+export const validate = defineCommand('validate', {
+  summary: 'Check every definition and the state file; send nothing',
+  usage: 'micro1 validate [--json]',
+  flags: { json: { type: 'boolean', help: 'print the diagnostics as JSON' }, config: CONFIG_FLAG },
+  async run(values, _positionals, io) {
+    const { validateCommand, validationToJson } = await import('../commands/validate.js');
+    const outcome = await validateCommand({ cwd: io.cwd, env: io.env, ...(values.config ? { configPath: values.config } : {}) });
+    const { diagnostics, definitions, config } = outcome.project;
+    const gh = await import('../github.js');
+    const github = gh.githubContext(io.env);
+    if (github.annotations) io.annotate(gh.diagnosticAnnotations(diagnostics, (file) => gh.repoPath(config.projectRoot, file, github.workspace)));
+    if (values.json) io.stdout(`${JSON.stringify(validationToJson(outcome), null, 2)}\n`);
+    await printDiagnostics(io, diagnostics);
+    const summary = `${definitions.length} valid interview${definitions.length === 1 ? '' : 's'}; ${countLine(diagnostics)}.`;
+    (values.json ? io.stderr : io.stdout)(`${summary}\n`);
+    return outcome.valid ? EXIT.ok : EXIT.error;
+  },
+});
