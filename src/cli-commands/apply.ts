@@ -1,3 +1,6 @@
+import type { ApplyProgress } from '../applier.js';
+import type { CliIo } from '../cli.js';
+import type { ApplyOutcome } from '../commands/apply.js';
 import { Micro1Error } from '../errors.js';
 import { CONFIG_FLAG, defineCommand, EXIT, SELECTION_FLAGS, usageError } from './define.js';
 import { appendStepSummary, printDiagnostics, useColor } from './output.js';
@@ -36,24 +39,8 @@ export const apply = defineCommand('apply', {
     }
     const { applyCommand } = await import('../commands/apply.js');
     const { renderPlanText, summaryLine } = await import('../render-text.js');
-    const { renderApplySummary, renderProgress } = await import('../render-apply.js');
-    const md = await import('../render-markdown.js');
-    const gh = await import('../github.js');
-    const github = gh.githubContext(io.env);
     const style = { color: useColor(io) };
-    const stop = new AbortController();
-    const abandon = new AbortController();
-    let signal: 'SIGINT' | 'SIGTERM' | undefined;
-    let grace: NodeJS.Timeout | undefined;
-    const stopListening = io.onSignal?.((received) => {
-      if (stop.signal.aborted) return abandon.abort();
-      signal = received;
-      stop.abort();
-      io.stderr(`\nStopping (${received}): starting nothing new; waiting up to ${GRACE_MS / 1000} s for requests in flight. Press Ctrl-C again to abandon them.\n`);
-      grace = setTimeout(() => abandon.abort(), GRACE_MS);
-    });
-    const started = Date.now();
-    let lastLine = started;
+    const interrupt = onInterrupt(io);
     let promptClosed: 'ctrl-c' | 'ctrl-d' | undefined;
     try {
       const outcome = await applyCommand({
@@ -67,8 +54,8 @@ export const apply = defineCommand('apply', {
         ...(values.prune ? { prune: true } : {}),
         failFast: values['fail-fast'],
         force: values.force,
-        stop: stop.signal,
-        abandon: abandon.signal,
+        stop: interrupt.stop,
+        abandon: interrupt.abandon,
         notice: (message) => io.stderr(`${message}\n`),
         async review(plan, ask) {
           io.stdout(planFile === undefined ? renderPlanText(plan, style) : `${summaryLine(plan)}\n`);
@@ -77,49 +64,90 @@ export const apply = defineCommand('apply', {
           if (typeof answer !== 'string') promptClosed = answer.closed;
           return typeof answer === 'string' && answer.trim() === 'yes';
         },
-        onProgress(progress) {
-          const now = Date.now();
-          if (io.stderrIsTTY) io.stderr(`\r${renderProgress(progress, now - started)}`);
-          else if (now - lastLine >= PROGRESS_LINE_MS) {
-            lastLine = now;
-            io.stderr(`${renderProgress(progress, now - started)}\n`);
-          }
-        },
+        onProgress: await progressPrinter(io),
       });
-      if (outcome.kind === 'invalid') {
-        const diagnostics = outcome.project.diagnostics;
-        const where = (file: string) => gh.repoPath(outcome.project.config.projectRoot, file, github.workspace);
-        if (github.annotations) io.annotate(gh.diagnosticAnnotations(diagnostics, where));
-        await printDiagnostics(io, diagnostics, 'nothing was sent.');
-        appendStepSummary(io, github, (limit) => md.renderInvalidMarkdown('apply', diagnostics, { limit }));
-        return EXIT.error;
-      }
-      if (outcome.kind === 'no-changes') {
-        io.stdout(`${summaryLine(outcome.plan)}\n`);
-        appendStepSummary(io, github, () => md.renderNoChangesMarkdown(outcome.plan));
-        return EXIT.ok;
-      }
-      if (outcome.kind === 'declined') {
-        // Ctrl-C at the prompt is an interrupt like any other (130); Ctrl-D is an answer that is not "yes".
-        if (promptClosed !== undefined) {
-          io.stdout(`\nApply cancelled (${promptClosed === 'ctrl-c' ? 'Ctrl-C' : 'end of input'}): nothing was sent.\n`);
-          return promptClosed === 'ctrl-c' ? EXIT.SIGINT : EXIT.error;
-        }
-        io.stdout('Apply cancelled: nothing was sent.\n');
-        return EXIT.error;
-      }
-      if (io.stderrIsTTY) io.stderr('\n');
-      const summary = renderApplySummary(outcome.result, outcome.statePath);
-      (outcome.result.failures.length > 0 ? io.stderr : io.stdout)(summary);
-      const where = (file: string) => gh.repoPath(outcome.projectRoot, file, github.workspace);
-      if (github.annotations) io.annotate(gh.applyFailureAnnotations(outcome.result.failures, where));
-      appendStepSummary(io, github, (limit) => md.renderApplyMarkdown(outcome.result, outcome.plan, outcome.statePath, { limit }));
-      if (signal !== undefined) return EXIT[signal];
-      const stoppedEarly = ['auth', 'deadline', 'unreachable'].includes(outcome.result.stoppedBecause ?? '');
-      return outcome.result.failures.length > 0 || stoppedEarly ? EXIT.error : EXIT.ok;
+      return await report(io, outcome, promptClosed, interrupt.received());
     } finally {
-      stopListening?.();
-      clearTimeout(grace);
+      interrupt.dispose();
     }
   },
 });
+
+/** Prints what apply did and picks the exit code. */
+async function report(io: CliIo, outcome: ApplyOutcome, promptClosed: 'ctrl-c' | 'ctrl-d' | undefined, signal: 'SIGINT' | 'SIGTERM' | undefined): Promise<number> {
+  const { summaryLine } = await import('../render-text.js');
+  const { renderApplySummary } = await import('../render-apply.js');
+  const md = await import('../render-markdown.js');
+  const gh = await import('../github.js');
+  const github = gh.githubContext(io.env);
+  if (outcome.kind === 'invalid') {
+    const diagnostics = outcome.project.diagnostics;
+    const where = (file: string) => gh.repoPath(outcome.project.config.projectRoot, file, github.workspace);
+    if (github.annotations) io.annotate(gh.diagnosticAnnotations(diagnostics, where));
+    await printDiagnostics(io, diagnostics, 'nothing was sent.');
+    appendStepSummary(io, github, (limit) => md.renderInvalidMarkdown('apply', diagnostics, { limit }));
+    return EXIT.error;
+  }
+  if (outcome.kind === 'no-changes') {
+    io.stdout(`${summaryLine(outcome.plan)}\n`);
+    appendStepSummary(io, github, () => md.renderNoChangesMarkdown(outcome.plan));
+    return EXIT.ok;
+  }
+  if (outcome.kind === 'declined') {
+    // Ctrl-C at the prompt is an interrupt like any other (130); Ctrl-D is an answer that is not "yes".
+    if (promptClosed !== undefined) {
+      io.stdout(`\nApply cancelled (${promptClosed === 'ctrl-c' ? 'Ctrl-C' : 'end of input'}): nothing was sent.\n`);
+      return promptClosed === 'ctrl-c' ? EXIT.SIGINT : EXIT.error;
+    }
+    io.stdout('Apply cancelled: nothing was sent.\n');
+    return EXIT.error;
+  }
+  if (io.stderrIsTTY) io.stderr('\n');
+  const summary = renderApplySummary(outcome.result, outcome.statePath);
+  (outcome.result.failures.length > 0 ? io.stderr : io.stdout)(summary);
+  const where = (file: string) => gh.repoPath(outcome.projectRoot, file, github.workspace);
+  if (github.annotations) io.annotate(gh.applyFailureAnnotations(outcome.result.failures, where));
+  appendStepSummary(io, github, (limit) => md.renderApplyMarkdown(outcome.result, outcome.plan, outcome.statePath, { limit }));
+  if (signal !== undefined) return EXIT[signal];
+  const stoppedEarly = ['auth', 'deadline', 'unreachable'].includes(outcome.result.stoppedBecause ?? '');
+  return outcome.result.failures.length > 0 || stoppedEarly ? EXIT.error : EXIT.ok;
+}
+
+/** First Ctrl-C (or SIGTERM): start nothing new, give requests in flight GRACE_MS; a second one, or the end of the grace, abandons them. */
+function onInterrupt(io: CliIo) {
+  const stop = new AbortController();
+  const abandon = new AbortController();
+  let signal: 'SIGINT' | 'SIGTERM' | undefined;
+  let grace: NodeJS.Timeout | undefined;
+  const stopListening = io.onSignal?.((received) => {
+    if (stop.signal.aborted) return abandon.abort();
+    signal = received;
+    stop.abort();
+    io.stderr(`\nStopping (${received}): starting nothing new; waiting up to ${GRACE_MS / 1000} s for requests in flight. Press Ctrl-C again to abandon them.\n`);
+    grace = setTimeout(() => abandon.abort(), GRACE_MS);
+  });
+  return {
+    stop: stop.signal,
+    abandon: abandon.signal,
+    received: () => signal,
+    dispose() {
+      stopListening?.();
+      clearTimeout(grace);
+    },
+  };
+}
+
+/** On a terminal, one line redrawn in place; otherwise a line every PROGRESS_LINE_MS. */
+async function progressPrinter(io: CliIo): Promise<(progress: ApplyProgress) => void> {
+  const { renderProgress } = await import('../render-apply.js');
+  const started = Date.now();
+  let lastLine = started;
+  return (progress) => {
+    const now = Date.now();
+    if (io.stderrIsTTY) io.stderr(`\r${renderProgress(progress, now - started)}`);
+    else if (now - lastLine >= PROGRESS_LINE_MS) {
+      lastLine = now;
+      io.stderr(`${renderProgress(progress, now - started)}\n`);
+    }
+  };
+}
