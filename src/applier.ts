@@ -162,7 +162,7 @@ class ApplyRun {
   private async create(change: Change): Promise<void> {
     const spec = change.after!;
     const { store } = this.deps;
-    const earlier = store.state.pending.find((p) => p.key === change.key);
+    const earlier = store.pendingCreate(change.key);
     if (earlier !== undefined) {
       // A previous run sent this create and never learned the outcome: look before sending again.
       const found = await this.lookup(earlier.interview_name, earlier.spec);
