@@ -169,10 +169,8 @@ class ApplyRun {
       if (found !== undefined) return this.adopt(change, found, earlier.spec);
       store.record({ op: 'pending-cleared', key: change.key });
     }
-    store.record(
-      { op: 'pending', pending: { key: change.key, interview_name: spec.interview_name, spec, sourceHash: change.sourceHash ?? '', startedAt: this.isoNow() } },
-      true,
-    );
+    // On disk before it is sent, so a kill -9 after the send still knows to look it up first.
+    await store.recordDurable({ op: 'pending', pending: { key: change.key, interview_name: spec.interview_name, spec, sourceHash: change.sourceHash ?? '', startedAt: this.isoNow() } });
     for (let attempt = 0; ; attempt++) {
       try {
         const { id } = await this.send(() => this.deps.client.create(spec), { retryUnknown: false });

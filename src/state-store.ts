@@ -129,6 +129,8 @@ export class StateStore {
   private pendingChanged = false;
   /** Each interview's text as last written: a fold re-prints only the entries recorded since. */
   private readonly texts: EntryTextCache = new WeakMap();
+  /** Callers of `recordDurable` whose lines wait for the next shared fsync. */
+  private readonly syncWaiters: { resolve(): void; reject(error: unknown): void }[] = [];
   private fd: number | undefined;
   private journalBytes = 0;
   private stateBytes: number;
@@ -176,6 +178,25 @@ export class StateStore {
   /** The create journaled as pending under `key`, if any: a lookup, not a scan of `state.pending`. */
   pendingCreate(key: string): PendingCreate | undefined {
     return this.folding.pending.get(key);
+  }
+
+  /**
+   * Records a pending create and resolves once it is on disk; the request that might create the
+   * interview must wait for that. The line is appended at once, and one fsync, run after the
+   * other work of this turn of the event loop, covers every line appended meanwhile: a burst of
+   * creates pays for one fsync, not one each. Rejects with `failure` if the line or its fsync
+   * could not be written.
+   */
+  recordDurable(entry: JournalEntry): Promise<void> {
+    try {
+      this.record(entry);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      this.syncWaiters.push({ resolve, reject });
+      if (this.syncWaiters.length === 1) setImmediate(() => this.syncForWaiters());
+    });
   }
 
   /** The journal's name as shown to the user. */
@@ -261,6 +282,20 @@ export class StateStore {
     } catch (error) {
       this.fail(error, this.display);
       throw this.failure!;
+    }
+  }
+
+  private syncForWaiters(): void {
+    const waiters = this.syncWaiters.splice(0);
+    try {
+      // No journal open: a fold since has fsynced it and written its lines into the state file.
+      if (this.failure === undefined && this.fd !== undefined) this.fs.fsyncSync(this.fd);
+    } catch (error) {
+      this.fail(error, this.journalDisplay);
+    }
+    for (const waiter of waiters) {
+      if (this.failure === undefined) waiter.resolve();
+      else waiter.reject(this.failure);
     }
   }
 
