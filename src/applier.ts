@@ -162,17 +162,15 @@ class ApplyRun {
   private async create(change: Change): Promise<void> {
     const spec = change.after!;
     const { store } = this.deps;
-    const earlier = store.state.pending.find((p) => p.key === change.key);
+    const earlier = store.pendingCreate(change.key);
     if (earlier !== undefined) {
       // A previous run sent this create and never learned the outcome: look before sending again.
       const found = await this.lookup(earlier.interview_name, earlier.spec);
       if (found !== undefined) return this.adopt(change, found, earlier.spec);
       store.record({ op: 'pending-cleared', key: change.key });
     }
-    store.record(
-      { op: 'pending', pending: { key: change.key, interview_name: spec.interview_name, spec, sourceHash: change.sourceHash ?? '', startedAt: this.isoNow() } },
-      true,
-    );
+    // On disk before it is sent, so a kill -9 after the send still knows to look it up first.
+    await store.recordDurable({ op: 'pending', pending: { key: change.key, interview_name: spec.interview_name, spec, sourceHash: change.sourceHash ?? '', startedAt: this.isoNow() } });
     for (let attempt = 0; ; attempt++) {
       try {
         const { id } = await this.send(() => this.deps.client.create(spec), { retryUnknown: false });

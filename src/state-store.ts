@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Micro1Error } from './errors.js';
 import { fsyncFolder, readRegularFile, removeDeadTemps, writeAll, writeFailure, type WriteFs } from './file-io.js';
 import { acquireLock, takeoverNotice } from './lock.js';
-import { interviewRecord, MAX_STATE_BYTES, projectRootOf, readState, writeState, type PendingCreate, type State, type StateEntry } from './state.js';
+import { interviewRecord, MAX_STATE_BYTES, projectRootOf, readState, writeState, type EntryTextCache, type PendingCreate, type State, type StateEntry } from './state.js';
 
 /**
  * Apply records each confirmed change by appending one line to `<state>.journal` and folds the
@@ -38,19 +38,38 @@ export function loadState(stateFile: string, display = stateFile, root = project
 /** Pure: the state after `entries`. Replaying an entry twice gives the same state. */
 export function foldJournal(state: State, entries: readonly JournalEntry[]): State {
   if (entries.length === 0) return state;
-  const interviews = interviewRecord(state.interviews);
-  let pending = [...state.pending];
-  for (const e of entries) {
-    if (e.op === 'pending') pending = [...pending.filter((p) => p.key !== e.pending.key), e.pending];
-    else if (e.op === 'pending-cleared') pending = pending.filter((p) => p.key !== e.key);
-    else if (e.op === 'deleted') delete interviews[e.key];
-    else {
-      if (e.movedFrom !== undefined) delete interviews[e.movedFrom];
-      interviews[e.key] = e.entry;
-      pending = pending.filter((p) => p.key !== e.key);
-    }
+  const folded: Folding = { interviews: interviewRecord(state.interviews), pending: pendingIndex(state.pending) };
+  for (const e of entries) foldInto(folded, e);
+  return { ...state, interviews: folded.interviews, pending: [...folded.pending.values()] };
+}
+
+/** The parts of a state an entry changes, held so that folding one entry costs O(1). */
+interface Folding {
+  interviews: Record<string, StateEntry>;
+  /** Pending creates by key, in the order they were journaled (a re-journaled one moves last). */
+  pending: Map<string, PendingCreate>;
+}
+
+/**
+ * Folds one entry into `into`, in place: the one definition of what an entry means, shared by
+ * the replay of a crashed run's journal (on copies) and the running apply's store (on its own
+ * state), so both reach the same state.
+ */
+function foldInto(into: Folding, e: JournalEntry): void {
+  if (e.op === 'pending') {
+    into.pending.delete(e.pending.key);
+    into.pending.set(e.pending.key, e.pending);
+  } else if (e.op === 'pending-cleared') into.pending.delete(e.key);
+  else if (e.op === 'deleted') delete into.interviews[e.key];
+  else {
+    if (e.movedFrom !== undefined) delete into.interviews[e.movedFrom];
+    into.interviews[e.key] = e.entry;
+    into.pending.delete(e.key);
   }
-  return { ...state, interviews, pending };
+}
+
+function pendingIndex(pending: readonly PendingCreate[]): Map<string, PendingCreate> {
+  return new Map(pending.map((p) => [p.key, p]));
 }
 
 /**
@@ -101,7 +120,17 @@ export function openForWriting(
  * which the next read tolerates only as the last line) and never removed until a fold completes.
  */
 export class StateStore {
+  /**
+   * Owned by the store, and changed in place as entries are recorded: copying 10,000 interviews
+   * per change made apply quadratic. `current.pending` is rebuilt from `folding.pending` when read.
+   */
   private current: State;
+  private readonly folding: Folding;
+  private pendingChanged = false;
+  /** Each interview's text as last written: a fold re-prints only the entries recorded since. */
+  private readonly texts: EntryTextCache = new WeakMap();
+  /** Callers of `recordDurable` whose lines wait for the next shared fsync. */
+  private readonly syncWaiters: { resolve(): void; reject(error: unknown): void }[] = [];
   private fd: number | undefined;
   private journalBytes = 0;
   private stateBytes: number;
@@ -121,11 +150,13 @@ export class StateStore {
     private readonly fs: WriteFs,
   ) {
     this.current = state;
+    this.folding = { interviews: state.interviews, pending: pendingIndex(state.pending) };
     this.stateBytes = sizeOf(stateFile);
   }
 
   /** Opens the state for writing, first folding in any journal a crashed run left behind. */
   static open(stateFile: string, display = stateFile, root = projectRootOf(stateFile), fs: WriteFs = nodeFs): { store: StateStore; replayed: number } {
+    // The loaded state is this store's alone (read and folded here), so it may be changed in place.
     const { state, replayed } = loadState(stateFile, display, root);
     const store = new StateStore(stateFile, state, display, fs);
     // The journal goes only once its changes are in the state file: a failed fold keeps it.
@@ -135,8 +166,37 @@ export class StateStore {
     return { store, replayed };
   }
 
+  /** The state with every recorded change; live: later records change what it holds. */
   get state(): State {
+    if (this.pendingChanged) {
+      this.current.pending = [...this.folding.pending.values()];
+      this.pendingChanged = false;
+    }
     return this.current;
+  }
+
+  /** The create journaled as pending under `key`, if any: a lookup, not a scan of `state.pending`. */
+  pendingCreate(key: string): PendingCreate | undefined {
+    return this.folding.pending.get(key);
+  }
+
+  /**
+   * Records a pending create and resolves once it is on disk; the request that might create the
+   * interview must wait for that. The line is appended at once, and one fsync, run after the
+   * other work of this turn of the event loop, covers every line appended meanwhile: a burst of
+   * creates pays for one fsync, not one each. Rejects with `failure` if the line or its fsync
+   * could not be written.
+   */
+  recordDurable(entry: JournalEntry): Promise<void> {
+    try {
+      this.record(entry);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      this.syncWaiters.push({ resolve, reject });
+      if (this.syncWaiters.length === 1) setImmediate(() => this.syncForWaiters());
+    });
   }
 
   /** The journal's name as shown to the user. */
@@ -150,7 +210,8 @@ export class StateStore {
    * Throws `failure` when the change could not be written: the caller must send nothing for it.
    */
   record(entry: JournalEntry, durable = false): void {
-    this.current = foldJournal(this.current, [entry]);
+    foldInto(this.folding, entry);
+    if (entry.op !== 'deleted') this.pendingChanged = true;
     if (this.failure !== undefined) {
       this.unsaved++;
       throw this.failure;
@@ -211,12 +272,30 @@ export class StateStore {
   /** Replaces the state outright (forget, state mv/rm, import), journal folded first. */
   replace(next: State): void {
     this.flush();
-    this.current = next;
+    // Copied: the store changes its state in place, and the caller may still hold `next`.
+    this.current = { ...next, interviews: interviewRecord(next.interviews), pending: [...next.pending] };
+    this.folding.interviews = this.current.interviews;
+    this.folding.pending = pendingIndex(next.pending);
+    this.pendingChanged = false;
     try {
       this.writeNow();
     } catch (error) {
       this.fail(error, this.display);
       throw this.failure!;
+    }
+  }
+
+  private syncForWaiters(): void {
+    const waiters = this.syncWaiters.splice(0);
+    try {
+      // No journal open: a fold since has fsynced it and written its lines into the state file.
+      if (this.failure === undefined && this.fd !== undefined) this.fs.fsyncSync(this.fd);
+    } catch (error) {
+      this.fail(error, this.journalDisplay);
+    }
+    for (const waiter of waiters) {
+      if (this.failure === undefined) waiter.resolve();
+      else waiter.reject(this.failure);
     }
   }
 
@@ -242,7 +321,7 @@ export class StateStore {
   }
 
   private writeNow(): void {
-    this.current = writeState(this.stateFile, this.current, this.fs, this.display);
+    this.current = writeState(this.stateFile, this.state, this.fs, this.display, this.texts);
     this.stateBytes = sizeOf(this.stateFile);
     this.writes++;
   }

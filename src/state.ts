@@ -197,18 +197,43 @@ function onlyKeys(value: Record<string, unknown>, allowed: ReadonlySet<string>):
   return true;
 }
 
-/** Sorted keys, 2-space indent, trailing newline: a state file diffs cleanly in a pull request. */
-export function serializeState(state: State): string {
-  return `${JSON.stringify(sortKeys(state), null, 2)}\n`;
+/**
+ * Sorted keys, 2-space indent, trailing newline: a state file diffs cleanly in a pull request.
+ * With `cache`, each interview's text is kept by the identity of its (never mutated) entry, so a
+ * store that rewrites a large state now and then sorts and prints only the entries that changed.
+ */
+export function serializeState(state: State, cache?: EntryTextCache): string {
+  if (cache === undefined) return `${JSON.stringify(sortKeys(state), null, 2)}\n`;
+  // `interviews` sorts first of the top-level keys, so the rest is printed around an empty record.
+  const rest = `${JSON.stringify(sortKeys({ ...state, interviews: {} }), null, 2)}\n`;
+  const lead = '{\n  "interviews": {}';
+  if (!rest.startsWith(lead)) return `${JSON.stringify(sortKeys(state), null, 2)}\n`;
+  const keys = Object.keys(state.interviews).sort();
+  if (keys.length === 0) return rest;
+  const parts: string[] = [];
+  for (const key of keys) {
+    const entry = state.interviews[key]!;
+    let text = cache.get(entry);
+    if (text === undefined) {
+      // Nested two levels deep; a string holds no raw newline (JSON escapes it), so re-indenting is exact.
+      text = JSON.stringify(sortKeys(entry), null, 2).replace(/\n/g, '\n    ');
+      cache.set(entry, text);
+    }
+    parts.push(`    ${JSON.stringify(key)}: ${text}`);
+  }
+  return `{\n  "interviews": {\n${parts.join(',\n')}\n  }${rest.slice(lead.length)}`;
 }
+
+/** Each entry's serialized text, by identity; entries are replaced when they change, never edited. */
+export type EntryTextCache = WeakMap<StateEntry, string>;
 
 /**
  * Writes the next serial of `state` atomically: temp file in the same folder, fsync, rename, fsync
  * of the folder. A reader sees the old file or the new one, never half of one. Returns what was written.
  */
-export function writeState(file: string, state: State, fs?: WriteFs, display = file): State {
+export function writeState(file: string, state: State, fs?: WriteFs, display = file, cache?: EntryTextCache): State {
   const next: State = { ...state, lineage: state.lineage || randomUUID(), serial: state.serial + 1 };
-  writeFileAtomic(file, serializeState(next), { display, ...(fs ? { fs } : {}) });
+  writeFileAtomic(file, serializeState(next, cache), { display, ...(fs ? { fs } : {}) });
   return next;
 }
 

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StateStore } from '../src/state-store.js';
+import { apply, project, sandbox } from './apply-harness.js';
 import { body, fixture } from './helpers.js';
 
 /**
@@ -30,5 +31,39 @@ describe('a pending create, recorded durably', () => {
     expect(synced).toContain(`${stateFile}.journal`);
     expect(synced).toContain(path.dirname(stateFile));
     store.flush();
+  });
+});
+
+describe('creates sent by apply', () => {
+  it('each is in the journal (or the folded state) on disk before its POST reaches micro1, and one fsync covers a batch', async () => {
+    const interviews: Record<string, string> = {};
+    for (let i = 0; i < 60; i++) interviews[`team/role-${i}`] = `interview_name: Role ${i}\n`;
+    const cwd = project(interviews, { apply: { requestsPerSecond: 1000, concurrency: 16, maxRetries: 0 } });
+    const stateFile = path.join(cwd, '.micro1', 'state.json');
+    const missing: string[] = [];
+    const box = await sandbox({
+      fault: (request) => {
+        if (request.method !== 'POST') return undefined;
+        const name = (request.body as { interview_name: string }).interview_name;
+        // Read from the file, as a process started after a kill -9 would: not the store's memory.
+        const journal = fs.existsSync(`${stateFile}.journal`) ? fs.readFileSync(`${stateFile}.journal`, 'utf8') : '';
+        const inJournal = journal.split('\n').some((line) => line.startsWith('{"op":"pending"') && (JSON.parse(line) as { pending: { interview_name: string } }).pending.interview_name === name);
+        const state = fs.existsSync(stateFile) ? (JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { pending: { interview_name: string }[] }) : { pending: [] };
+        if (!inJournal && !state.pending.some((p) => p.interview_name === name)) missing.push(name);
+        return undefined;
+      },
+    });
+    vi.clearAllMocks();
+
+    const { outcome } = await apply(cwd, box);
+
+    expect(outcome.kind).toBe('applied');
+    expect(box.requests.filter((r) => r.method === 'POST')).toHaveLength(60);
+    expect(missing).toEqual([]);
+    // Group commit: creates started together share one fsync rather than blocking on one each.
+    const journalFds = vi.mocked(fs.openSync).mock.calls.flatMap(([file], i) => (String(file).endsWith('.journal') ? [vi.mocked(fs.openSync).mock.results[i]!.value as number] : []));
+    const journalSyncs = vi.mocked(fs.fsyncSync).mock.calls.filter(([fd]) => journalFds.includes(fd)).length;
+    expect(journalSyncs).toBeGreaterThan(0);
+    expect(journalSyncs).toBeLessThan(30);
   });
 });

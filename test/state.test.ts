@@ -193,3 +193,17 @@ describe('writeState', () => {
     expect(readdirSync(path.dirname(file))).toEqual(['state.json']);
   });
 });
+
+describe('serializeState with an entry cache', () => {
+  it('writes the same bytes as without one, on the first write and after entries change', () => {
+    const a = definition('eng/a', { interview_name: 'A "quoted"\nline', skills: [{ name: 'Go', description: 'Goroutines' }] });
+    const b = definition('__proto__', { interview_name: 'B' });
+    const state = stateOf({ 'eng/a': appliedEntry(a, 'id-a'), __proto__: appliedEntry(b, 'id-b'), 'Z/upper': { ...appliedEntry(b, 'id-z'), unseen: ['coding_exercise_details'] } }, sample());
+    const cache = new WeakMap();
+    expect(serializeState(state, cache)).toBe(serializeState(state));
+    expect(serializeState(state, cache)).toBe(serializeState(state));
+    const changed = { ...state, interviews: { ...state.interviews, 'eng/a': appliedEntry(a, 'id-a2') } };
+    expect(serializeState(changed, cache)).toBe(serializeState(changed));
+    for (const empty of [emptyState(), { ...state, interviews: {} }, { ...state, pending: [] }]) expect(serializeState(empty, cache)).toBe(serializeState(empty));
+  });
+});

@@ -10,6 +10,12 @@ import { parse } from 'yaml';
 import fg from 'fast-glob';
 import { planCommand } from '../../dist/commands/plan.js';
 import { applyCommand } from '../../dist/commands/apply.js';
+import { applyChanges } from '../../dist/applier.js';
+import { Micro1Client } from '../../dist/client.js';
+import { systemClock } from '../../dist/clock.js';
+import { plan as makePlan } from '../../dist/planner.js';
+import { loadProject } from '../../dist/project.js';
+import { openForWriting } from '../../dist/state-store.js';
 import { loadDefinitions } from '../../dist/load-definitions.js';
 import { renderPlanText } from '../../dist/render-text.js';
 import { startSandbox } from '../../dist/sandbox.js';
@@ -39,7 +45,9 @@ function report(id, name, value, unit, baseline, baselineName, ok, target) {
   const ratio = baseline ? value / baseline : undefined;
   const reference = ok === undefined;
   const verdict = reference ? '(for reference, no target)' : `target ${target}  ${ok ? 'OK' : 'MISSED'}`;
-  const line = `${id}. ${name.padEnd(46)} ${value.toFixed(unit === 'req/s' ? 1 : 0).padStart(7)} ${unit.padEnd(5)} baseline ${baseline.toFixed(unit === 'req/s' ? 1 : 0).padStart(6)} ${unit.padEnd(5)} (${baselineName})  ratio ${ratio.toFixed(2)}x  ${verdict}`;
+  // Milliseconds per change are small: whole milliseconds would hide the ratio they make.
+  const digits = unit === 'req/s' ? 1 : value < 10 ? 2 : 0;
+  const line = `${id}. ${name.padEnd(46)} ${value.toFixed(digits).padStart(7)} ${unit.padEnd(5)} baseline ${baseline.toFixed(digits).padStart(6)} ${unit.padEnd(5)} (${baselineName})  ratio ${ratio.toFixed(2)}x  ${verdict}`;
   if (!reference) rows.push({ id, ok });
   console.log(line);
 }
@@ -174,6 +182,80 @@ if (want(5)) {
 if (want(6)) {
   const r = await applyUpdates({ latencyMs: 50, hiddenRatePerSecond: 40 }, { requestsPerSecond: 200, concurrency: 8 });
   report(6, `apply 1000 updates, hidden 40/s limit (${r.failed} failed, ${r.throttled} 429s)`, r.rate, 'req/s', 40, 'hidden rate', r.rate >= 34 && r.failed === 0, '>=85%, 0 failed');
+}
+
+/**
+ * 8-11: apply's own cost at zero latency, each against a plain fetch loop measured in the same
+ * run (same sandbox, same bodies, same concurrency and x-api-key, no bookkeeping). Apply is driven
+ * through the same steps as applyCommand (project, lock, plan, applyChanges, final fold) because
+ * the config caps requestsPerSecond at 1,000, which would measure the limiter, not the apply.
+ */
+const CONCURRENCY = 8;
+async function zeroLatency(count, kind) {
+  const root = project(count);
+  let seed = [];
+  if (kind === 'update') {
+    const definitions = applyAll(root);
+    seed = definitions.map((d, i) => ({ id: `bench-${i}`, body: d.body }));
+    for (let i = 0; i < count; i++) writeFileSync(fileOf(root, i), definitionText(i, 2));
+  }
+  const env = { MICRO1_API_KEY: 'bench-key' };
+  const loaded = await loadProject({ cwd: root, env });
+  const planned = makePlan(loaded.definitions, loaded.state, { prune: false, targets: [], excludes: [] });
+  const changes = planned.changes.filter((c) => c.action === kind);
+  if (changes.length !== count) throw new Error(`zero-latency bench planned ${changes.length} ${kind}s, not ${count}`);
+
+  // The baseline first, on its own sandbox: N requests, CONCURRENCY at a time, answers read.
+  const baseBox = await startSandbox({ seed });
+  let next = 0;
+  globalThis.gc?.();
+  const baseStart = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < changes.length) {
+      const change = changes[next++];
+      const url = kind === 'create' ? `${baseBox.url}/interview` : `${baseBox.url}/interview/${encodeURIComponent(change.id)}`;
+      const response = await fetch(url, { method: kind === 'create' ? 'POST' : 'PUT', headers: { 'x-api-key': 'bench-key', 'content-type': 'application/json' }, body: JSON.stringify(change.after) });
+      if (!response.ok) throw new Error(`baseline ${kind} answered ${response.status}`);
+      await response.text();
+    }
+  }));
+  const baseSeconds = Number(process.hrtime.bigint() - baseStart) / 1e9;
+  await baseBox.close();
+
+  const box = await startSandbox({ seed });
+  const stop = new AbortController();
+  const { store, close } = openForWriting(loaded.config.stateFile, 'apply', loaded.display, () => {}, { root: loaded.config.projectRoot });
+  const plan = makePlan(loaded.definitions, store.state, { prune: false, targets: [], excludes: [] });
+  const client = new Micro1Client({ baseUrl: box.url, apiKey: 'bench-key', timeoutMs: 30_000, signal: stop.signal });
+  // Timed from the first request to the last fold: loading and planning are scenarios 1-3.
+  globalThis.gc?.();
+  const start = process.hrtime.bigint();
+  let result;
+  try {
+    result = await applyChanges(plan.changes, { concurrency: CONCURRENCY, requestsPerSecond: 1e9, maxRetries: 3, failFast: false, maxDurationMs: 3_600_000 }, { client, clock: systemClock, store, stop: stop.signal });
+  } finally {
+    close();
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const writes = store.writes;
+  await box.close();
+  rmSync(root, { recursive: true, force: true });
+  const done = kind === 'create' ? result.created : result.updated;
+  if (done !== count || result.failures.length > 0) throw new Error(`zero-latency apply did ${done} of ${count} ${kind}s, ${result.failures.length} failed`);
+  return { rate: count / seconds, baseline: count / baseSeconds, msPerChange: (seconds * 1000) / count, writes };
+}
+
+const perChange = {};
+for (const [id, count, kind] of [[8, 1000, 'create'], [9, 10_000, 'create'], [10, 10_000, 'update']]) {
+  if (!want(id) && !(want(11) && kind === 'create')) continue;
+  const r = await zeroLatency(count, kind);
+  perChange[count] = r.msPerChange;
+  const name = `apply ${count} ${kind}s, 0 ms latency (${r.msPerChange.toFixed(2)} ms/change, ${r.writes} state writes)`;
+  if (want(id)) report(id, name, r.rate, 'req/s', r.baseline, `fetch, ${CONCURRENCY} at a time`, r.rate >= 0.5 * r.baseline && (count < 10_000 || kind !== 'create' || r.msPerChange * count < 20_000), kind === 'create' && count === 10_000 ? '>=0.5x, <20 s' : '>=0.5x');
+}
+if (want(11)) {
+  const ratio = perChange[10_000] / perChange[1000];
+  report(11, 'apply time per change, 10k creates over 1k', perChange[10_000], 'ms', perChange[1000], 'ms/change at 1k', ratio <= 1.2, '<=1.2x');
 }
 
 const missed = rows.filter((r) => !r.ok).map((r) => r.id);
