@@ -45,7 +45,8 @@ export interface FaultRequest {
 
 export interface SeedInterview {
   id?: string;
-  body: Partial<CanonicalBody> & { interview_name: string };
+  /** Checked like a request body: a seed may hold what a request may (an unknown language, to be refused). */
+  body: { [K in keyof CanonicalBody]?: CanonicalBody[K] extends string ? string : CanonicalBody[K] } & { interview_name: string };
 }
 
 export interface SandboxOptions {
@@ -466,7 +467,7 @@ function seedStore(seed: readonly SeedInterview[], store: Map<string, Entry>, ti
     if (entry.id !== undefined && store.has(entry.id)) issues.push(`id "${entry.id}" is used twice`);
     if (issues.length > 0) throw new Micro1Error('SANDBOX_SEED_INVALID', `${where}: ${issues.join('; ')}`);
     const id = entry.id ?? randomUUID();
-    store.set(id, { id, body: fill(entry.body, { interview_name: '', ...BODY_DEFAULTS }), created: time, modified: time });
+    store.set(id, { id, body: fill(entry.body as Partial<CanonicalBody>, { interview_name: '', ...BODY_DEFAULTS }), created: time, modified: time }); // validated just above
   });
 }
 
