@@ -270,3 +270,48 @@ function withoutProse(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   return Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'description' && k !== 'title' && k !== 'examples' && k !== '$schema').map(([k, v]) => [k, withoutProse(v)]));
 }
+
+/**
+ * The JSON shape of a canonical value: its types, enums and item keys, without the limits (a
+ * 5-minute question imported from micro1 is kept as it is, so a state may hold one). The state's
+ * body check (fast and zod) is built from this, so both accept exactly what CanonicalBody types.
+ */
+export type ValueShape =
+  | { kind: 'string' }
+  | { kind: 'boolean' }
+  | { kind: 'number' }
+  | { kind: 'enum'; values: readonly string[] }
+  | { kind: 'list'; item: ValueShape }
+  | { kind: 'object'; fields: Readonly<Record<string, { shape: ValueShape; optional: boolean }>> };
+
+/** Each body field's shape, and whether a state may lack it (see `addedLater`). */
+export function bodyShape(declaration: BodyDeclaration = BODY): Readonly<Record<string, { shape: ValueShape; optional: boolean }>> {
+  const out: Record<string, { shape: ValueShape; optional: boolean }> = {};
+  for (const [name, f] of Object.entries(declaration)) out[name] = { shape: shapeOf(f.schema), optional: f.addedLater === true };
+  return out;
+}
+
+function shapeOf(schema: z.ZodType): ValueShape {
+  const def = schema._zod.def as { type: string; element?: z.ZodType; shape?: Record<string, z.ZodType>; entries?: Record<string, string>; innerType?: z.ZodType };
+  switch (def.type) {
+    case 'string':
+    case 'boolean':
+    case 'number':
+      return { kind: def.type };
+    case 'enum':
+      return { kind: 'enum', values: Object.values(def.entries!) };
+    case 'array':
+      return { kind: 'list', item: shapeOf(def.element!) };
+    case 'object': {
+      const fields: Record<string, { shape: ValueShape; optional: boolean }> = {};
+      for (const [key, value] of Object.entries(def.shape!)) {
+        const optional = value instanceof z.ZodOptional;
+        fields[key] = { shape: shapeOf(optional ? (value.unwrap() as z.ZodType) : value), optional };
+      }
+      return { kind: 'object', fields };
+    }
+    default:
+      // A new kind of field must say what a state holds for it before it can be declared.
+      throw new Error(`body-model: no value shape for a zod ${def.type}`);
+  }
+}
