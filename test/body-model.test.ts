@@ -116,7 +116,7 @@ describe('the definition-format fingerprint', () => {
   it('changes when a field is added, a default, a list mapping, an item key, a limit or the order changes', () => {
     const base = declarationFingerprint(BODY);
     const variants: BodyDeclaration[] = [
-      { ...BODY, allow_retake: { schema: BODY.only_coding_round.schema, default: false, example: true, list: { name: 'allow_retake', as: 'boolean' }, addedLater: true } },
+      { ...BODY, added_by_this_test: { schema: BODY.only_coding_round.schema, default: false, example: true, list: { name: 'added_by_this_test', as: 'boolean' }, addedLater: true } },
       { ...BODY, is_proctoring_required: { ...BODY.is_proctoring_required, default: false } },
       { ...BODY, custom_question_list: { ...BODY.custom_question_list, list: { name: 'custom_question_list', as: 'questions-in-seconds' } } },
       { ...BODY, skills: { ...BODY.skills, item: BODY.skills.item.extend({ level: BODY.interview_name.schema.optional() }) } },
