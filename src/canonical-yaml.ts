@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { Document, isMap, isScalar, isSeq, parseDocument, visit, type Pair, type YAMLMap } from 'yaml';
-import { BODY_FIELDS } from './canonical.js';
+import { BODY_FIELDS, ITEM_KEYS } from './body-model.js';
 
 /**
  * The canonical form of a definition or fragment file, shared by `micro1 fmt` (which rewrites files
@@ -12,10 +12,7 @@ import { BODY_FIELDS } from './canonical.js';
 export const TOP_LEVEL_ORDER: readonly string[] = ['id', 'extends', ...BODY_FIELDS];
 
 /** Key order inside list items, as in the request body. */
-const ITEM_ORDER: Readonly<Record<string, readonly string[]>> = {
-  skills: ['name', 'description'],
-  custom_question_list: ['question', 'time', 'type'],
-};
+const ITEM_ORDER: Readonly<Record<string, readonly string[] | undefined>> = ITEM_KEYS;
 
 /**
  * `lineWidth: 0` never folds a line: a long question stays on one line rather than being wrapped

@@ -1,6 +1,7 @@
+import { bodyFrom } from './body-model.js';
 import { BODY_FIELDS, jsonEqual, type CanonicalBody } from './canonical.js';
 import { matchesAny } from './key-match.js';
-import { fromListItem, listComparable, type ListComparableBody } from './list-shape.js';
+import { fromListItem, isListHidden, listComparable, type ListComparableBody } from './list-shape.js';
 import { interviewRecord, type State, type StateEntry } from './state.js';
 
 /** One field that differs between the last apply and micro1. */
@@ -90,8 +91,8 @@ export function refreshedState(state: State, drift: Drift): State {
   for (const gone of drift.deleted) delete interviews[gone.key];
   for (const changed of drift.changed) {
     const entry = interviews[changed.key]!;
-    const merged: CanonicalBody = { ...changed.live, coding_exercise_details: entry.spec.coding_exercise_details };
-    const spec = Object.fromEntries(BODY_FIELDS.map((f) => [f, merged[f]])) as unknown as CanonicalBody;
+    // The fields the list hides keep what the state recorded: the live list says nothing of them.
+    const spec: CanonicalBody = bodyFrom(BODY_FIELDS, (f) => (isListHidden(f) ? entry.spec[f] : changed.live[f]));
     interviews[changed.key] = { ...entry, spec };
   }
   return { ...state, interviews };

@@ -1,5 +1,19 @@
-import { BODY_DEFAULTS, type BodyField, type CanonicalBody } from './canonical.js';
-import { CODING_LANGUAGES, INTERVIEW_LANGUAGES, QUESTION_MINUTES, QUESTION_TYPES } from './interview-schema.js';
+import {
+  BODY,
+  BODY_DEFAULTS,
+  BODY_FIELDS,
+  CODING_LANGUAGES,
+  INTERVIEW_LANGUAGES,
+  LIST_HIDDEN_FIELDS,
+  QUESTION_MINUTES,
+  QUESTION_TYPES,
+  type BodyField,
+  type CanonicalBody,
+  type ConversionOf,
+  type ListConversion,
+  type ListedField,
+  type ListHiddenField,
+} from './body-model.js';
 
 /**
  * The shape GET /interviews returns (openapi.json GetAllInterviewsResponse, component 8b24a4dd…) and
@@ -42,12 +56,10 @@ export interface ListItemMeta {
 }
 
 /**
- * Body fields GET /interviews never returns: an interview we only know from the list (imported, or
- * adopted by a pinned id) may hold values for them that we have never seen.
+ * Body fields GET /interviews never returns (`list: 'hidden'` in BODY): an interview we only know
+ * from the list (imported, or adopted by a pinned id) may hold values for them that we have never seen.
  */
-export const LIST_HIDDEN_FIELDS = ['coding_exercise_details'] as const satisfies readonly BodyField[];
-
-export type ListHiddenField = (typeof LIST_HIDDEN_FIELDS)[number];
+export { LIST_HIDDEN_FIELDS, type ListHiddenField } from './body-model.js';
 
 export function isListHidden(field: BodyField): field is ListHiddenField {
   return (LIST_HIDDEN_FIELDS as readonly BodyField[]).includes(field);
@@ -56,8 +68,8 @@ export function isListHidden(field: BodyField): field is ListHiddenField {
 /** Everything of a canonical body that the list shape can express. */
 export type ListComparableBody = Omit<CanonicalBody, ListHiddenField>;
 
-/** A list-comparable body read back from a list item; the enums narrowed to their codes. */
-export type ListBody = ListComparableBody & { interview_language: InterviewLanguage; selected_coding_language: CodingLanguage };
+/** A list-comparable body read back from a list item. */
+export type ListBody = ListComparableBody;
 
 export interface FromListItemResult {
   /** `interview_id`, or undefined (with a warning) when the item has none. */
@@ -151,10 +163,6 @@ const CODING_LANGUAGE_ALIASES: Readonly<Record<string, CodingLanguage>> = {
   ts: 'typescript',
 };
 
-/** BODY_DEFAULTS' two enum defaults, typed as codes. */
-const DEFAULT_LANGUAGE: InterviewLanguage = 'en';
-const DEFAULT_CODING_LANGUAGE: CodingLanguage = 'user_choice';
-
 const LANGUAGE_LOOKUP = lookupTable(LANGUAGE_NAMES, LANGUAGE_ALIASES);
 const CODING_LANGUAGE_LOOKUP = lookupTable(CODING_LANGUAGE_NAMES, CODING_LANGUAGE_ALIASES);
 
@@ -197,38 +205,29 @@ export function formatListDate(date: Date): string {
  * The part of a canonical body the list can express, in the canonical key order, for drift
  * comparison. An empty skill description counts as none, as `fromListItem` reads it.
  */
-export function listComparable(body: ListComparableBody & { coding_exercise_details?: string }): ListComparableBody {
-  return {
-    interview_name: body.interview_name,
-    skills: body.skills.map((s) => (s.description === undefined || s.description === '' ? { name: s.name } : { name: s.name, description: s.description })),
-    custom_question_list: body.custom_question_list,
-    interview_language: body.interview_language,
-    can_change_interview_language: body.can_change_interview_language,
-    only_coding_round: body.only_coding_round,
-    is_coding_round_required: body.is_coding_round_required,
-    selected_coding_language: body.selected_coding_language,
-    is_proctoring_required: body.is_proctoring_required,
-  };
+export function listComparable(body: ListComparableBody & Partial<Pick<CanonicalBody, ListHiddenField>>): ListComparableBody {
+  const out: Record<string, unknown> = {};
+  for (const field of LISTED_FIELDS) {
+    const comparable = conversionOf(field).comparable;
+    out[field] = comparable === undefined ? body[field] : comparable(body[field]);
+  }
+  return out as ListComparableBody;
 }
 
 /** A stored interview as GET /interviews shows it. */
 export function toListItem(id: string, body: ListComparableBody, meta: ListItemMeta): ListItem {
+  const listed: Record<string, unknown> = {};
+  for (const field of LISTED_FIELDS) listed[listNameOf(field)] = conversionOf(field).toList(body[field]);
+  // The document's order: id, name, invite_url, the body, then the dates and status.
   return {
     interview_id: id,
     interview_name: body.interview_name,
     invite_url: meta.invite_url,
-    skills: body.skills.map((s) => (s.description === undefined ? { name: s.name } : { name: s.name, description: s.description })),
-    custom_questions: body.custom_question_list.map((q) => ({ question: q.question, time: minutesToSeconds(q.time), type: q.type })),
-    interview_language: languageName(body.interview_language),
-    can_change_interview_language: body.can_change_interview_language,
-    only_coding_round: body.only_coding_round,
-    is_coding_round_required: body.is_coding_round_required,
-    selected_coding_language: codingLanguageName(body.selected_coding_language),
-    is_proctoring_required: body.is_proctoring_required,
+    ...listed,
     date_created: meta.date_created,
     date_modified: meta.date_modified,
     status: meta.status ?? 'active',
-  };
+  } as ListItem;
 }
 
 /**
@@ -245,27 +244,83 @@ export function fromListItem(item: unknown): FromListItemResult {
 
   const id = typeof record.interview_id === 'string' && record.interview_id !== '' ? record.interview_id : undefined;
   if (id === undefined) warnings.push(problem('interview_id', record.interview_id, 'not an id', 'the interview cannot be pinned'));
-  const name = typeof record.interview_name === 'string' ? record.interview_name : '';
-  if (name.trim() === '') warnings.push(problem('interview_name', record.interview_name, 'not a name', 'an interview needs one'));
-
-  const body: ListBody = {
-    interview_name: name,
-    skills: readList(record, 'skills', warnings, readSkill) ?? [],
-    custom_question_list: readList(record, 'custom_questions', warnings, readQuestion) ?? [],
-    interview_language: readMapped(record, 'interview_language', languageCode, warnings, DEFAULT_LANGUAGE),
-    can_change_interview_language: readBoolean(record, 'can_change_interview_language', warnings, BODY_DEFAULTS.can_change_interview_language),
-    only_coding_round: readBoolean(record, 'only_coding_round', warnings, BODY_DEFAULTS.only_coding_round),
-    is_coding_round_required: readBoolean(record, 'is_coding_round_required', warnings, BODY_DEFAULTS.is_coding_round_required),
-    selected_coding_language: readMapped(record, 'selected_coding_language', codingLanguageCode, warnings, DEFAULT_CODING_LANGUAGE),
-    is_proctoring_required: readBoolean(record, 'is_proctoring_required', warnings, BODY_DEFAULTS.is_proctoring_required),
-  };
+  const body: Record<string, unknown> = {};
+  for (const field of LISTED_FIELDS) {
+    const fallback = (BODY_DEFAULTS as Partial<Record<BodyField, unknown>>)[field];
+    body[field] = conversionOf(field).fromList(record, listNameOf(field), warnings, fallback);
+  }
 
   const meta: Partial<ListItemMeta> = {};
   for (const field of ['invite_url', 'date_created', 'date_modified', 'status'] as const) {
     const value = record[field];
     if (typeof value === 'string') meta[field] = value;
   }
-  return { id, body, meta, warnings };
+  return { id, body: body as ListBody, meta, warnings };
+}
+
+/** How one list conversion reads and writes its value (untyped here; `_conversionsFit` checks the types). */
+interface Conversion<V> {
+  toList(value: V): unknown;
+  /** Reads `record[name]`; a value it cannot map gives `fallback` (the documented default) and a warning. */
+  fromList(record: Record<string, unknown>, name: string, warnings: string[], fallback: V): V;
+  /** The value as a list-read body would hold it, when that differs. */
+  comparable?(value: V): V;
+}
+
+/** The value each conversion carries; the body's type for the field must be this one. */
+interface ConversionValue {
+  name: string;
+  boolean: boolean;
+  skills: CanonicalBody['skills'];
+  'questions-in-seconds': CanonicalBody['custom_question_list'];
+  'language-name': InterviewLanguage;
+  'coding-language-name': CodingLanguage;
+}
+
+/** One implementation per conversion BODY may name: tsc refuses a conversion left out. */
+const CONVERSIONS: { [C in ListConversion]: Conversion<ConversionValue[C]> } = {
+  name: {
+    toList: (name) => name,
+    fromList: (record, field, warnings) => {
+      const value = record[field];
+      const name = typeof value === 'string' ? value : '';
+      if (name.trim() === '') warnings.push(problem(field, value, 'not a name', 'an interview needs one'));
+      return name;
+    },
+  },
+  boolean: { toList: (value) => value, fromList: (record, field, warnings, fallback) => readBoolean(record, field, warnings, fallback) },
+  skills: {
+    toList: (skills) => skills.map((s) => (s.description === undefined ? { name: s.name } : { name: s.name, description: s.description })),
+    fromList: (record, field, warnings, fallback) => readList(record, field, warnings, readSkill) ?? fallback,
+    comparable: (skills) => skills.map((s) => (s.description === undefined || s.description === '' ? { name: s.name } : { name: s.name, description: s.description })),
+  },
+  'questions-in-seconds': {
+    toList: (questions) => questions.map((q) => ({ question: q.question, time: minutesToSeconds(q.time), type: q.type })),
+    fromList: (record, field, warnings, fallback) => readList(record, field, warnings, readQuestion) ?? fallback,
+  },
+  'language-name': {
+    toList: languageName,
+    fromList: (record, field, warnings, fallback) => readMapped(record, field, languageCode, warnings, fallback),
+  },
+  'coding-language-name': {
+    toList: codingLanguageName,
+    fromList: (record, field, warnings, fallback) => readMapped(record, field, codingLanguageCode, warnings, fallback),
+  },
+};
+
+/** A field whose conversion carries another type than the body holds; none, or this does not compile. */
+type MisfitField = { [K in ListedField]: [ConversionValue[ConversionOf<K>]] extends [CanonicalBody[K]] ? ([CanonicalBody[K]] extends [ConversionValue[ConversionOf<K>]] ? never : K) : K }[ListedField];
+const _conversionsFit: [MisfitField] extends [never] ? true : MisfitField = true;
+void _conversionsFit;
+
+const LISTED_FIELDS: readonly ListedField[] = BODY_FIELDS.filter((f): f is ListedField => BODY[f].list !== 'hidden');
+
+function conversionOf(field: ListedField): Conversion<unknown> {
+  return CONVERSIONS[(BODY[field].list as { as: ListConversion }).as] as Conversion<unknown>;
+}
+
+function listNameOf(field: ListedField): string {
+  return (BODY[field].list as { name: string }).name;
 }
 
 type Reader<T> = (value: unknown, where: string, warnings: string[]) => T | undefined;

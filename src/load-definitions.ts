@@ -1,6 +1,7 @@
 import { lstatSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
+import { definitionFormat, ITEM_KEYS } from './body-model.js';
 import { canonicalBody, type BodyField, type CanonicalBody } from './canonical.js';
 import { formatPath, type Diagnostic } from './diagnostics.js';
 import { definitionSchema, fragmentSchema, KNOWN_KEYS, type DefinitionInput } from './interview-schema.js';
@@ -63,16 +64,13 @@ interface ParsedFiles {
 }
 
 /**
- * Bumped whenever the meaning of a file changes (schema, defaults, canonical form), so that
- * every source hash changes with it and no shortcut keyed on hashes can hide a change.
+ * What files mean (schema, defaults, canonical form), derived from the body's declaration: it
+ * changes when the declaration does, so that every source hash changes with it and no shortcut
+ * keyed on hashes can hide a change.
  */
-export const DEFINITION_FORMAT = 'micro1-sync/definition@1';
+export const DEFINITION_FORMAT: string = definitionFormat();
 
-const FIELD_KEYS: Record<string, readonly string[]> = {
-  '': KNOWN_KEYS,
-  skills: ['name', 'description'],
-  custom_question_list: ['question', 'time', 'type'],
-};
+const FIELD_KEYS: Readonly<Record<string, readonly string[] | undefined>> = { ...ITEM_KEYS, '': KNOWN_KEYS };
 
 export function loadDefinitions(options: LoadOptions): LoadResult {
   const work = prepare(options);

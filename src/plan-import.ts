@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { bodyFrom } from './body-model.js';
 import { BODY_DEFAULTS, BODY_FIELDS, jsonEqual, type CanonicalBody } from './canonical.js';
 import { definitionYaml } from './canonical-yaml.js';
 import { definitionSchema, ID_PATTERN } from './interview-schema.js';
@@ -105,7 +106,7 @@ export function planImport(input: ImportInput): ImportPlan {
       continue;
     }
     // What micro1 has, as a request body; the fields the list hides are unknown, so defaulted like the file (see above).
-    const spec = Object.fromEntries(BODY_FIELDS.map((f) => [f, isListHidden(f) ? BODY_DEFAULTS[f] : body[f]])) as unknown as CanonicalBody;
+    const spec: CanonicalBody = bodyFrom(BODY_FIELDS, (f) => (isListHidden(f) ? BODY_DEFAULTS[f] : body[f]));
     const codingRound = body.is_coding_round_required || body.only_coding_round;
     const notes = codingRound ? [...warnings, CODING_DETAILS_WARNING] : warnings;
 

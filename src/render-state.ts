@@ -1,4 +1,4 @@
-import { BODY_FIELDS } from './canonical.js';
+import { BODY_FIELDS, ITEM_KEYS as BODY_ITEM_KEYS } from './body-model.js';
 import { plural } from './diagnostics.js';
 import { formatValue } from './field-diff.js';
 import { visible } from './neutralise.js';
@@ -89,7 +89,4 @@ function inItemOrder(field: string, value: unknown): unknown {
   });
 }
 
-const ITEM_KEYS: Readonly<Record<string, readonly string[]>> = {
-  skills: ['name', 'description'],
-  custom_question_list: ['question', 'time', 'type'],
-};
+const ITEM_KEYS: Readonly<Record<string, readonly string[] | undefined>> = BODY_ITEM_KEYS;

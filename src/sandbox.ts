@@ -1,27 +1,20 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { setTimeout as wait } from 'node:timers/promises';
-import { BODY_DEFAULTS, BODY_FIELDS, type BodyField, type CanonicalBody } from './canonical.js';
 import { errnoCode, Micro1Error } from './errors.js';
-import {
-  CODING_LANGUAGES,
-  ID_PATTERN,
-  INTERVIEW_LANGUAGES,
-  MAX_QUESTIONS,
-  MAX_SKILLS,
-  QUESTION_MINUTES,
-  QUESTION_TYPES,
-} from './interview-schema.js';
-import { formatListDate, toListItem } from './list-shape.js';
-import { writeFileAtomic } from './state.js';
 
 /**
  * A local micro1-compatible server: the four interview endpoints micro1-sync uses, with the API's
  * envelopes and the limits openapi.json states only in prose, kept in memory (optionally in a JSON
- * file). Tests drive it with faults, latency and a rate limit it does not announce. Its validator is
- * written apart from our zod schema on purpose: a mistake in one is then caught by the other.
+ * file). Tests drive it with faults, latency and a rate limit it does not announce.
+ *
+ * It is the tests' reference for the API, so it reads openapi.json on its own: its body, limits,
+ * defaults and list shape are written here from the document, and it imports nothing of the
+ * product's model (body declaration, schema, list mapping, state writer). A mistake in one reading
+ * is then caught by the other instead of being shared by both.
  */
 
 export type Fault =
@@ -43,9 +36,26 @@ export interface FaultRequest {
   body: unknown;
 }
 
+/** An interview body as the sandbox stores it: UpdateInterviewRequest with every field present. */
+export interface InterviewBody {
+  interview_name: string;
+  skills: { name: string; description?: string }[];
+  custom_question_list: { question: string; time: number; type: (typeof QUESTION_TYPES)[number] }[];
+  interview_language: (typeof INTERVIEW_LANGUAGES)[number];
+  can_change_interview_language: boolean;
+  only_coding_round: boolean;
+  is_coding_round_required: boolean;
+  selected_coding_language: (typeof CODING_LANGUAGES)[number];
+  coding_exercise_details: string;
+  is_proctoring_required: boolean;
+}
+
+type Field = keyof InterviewBody;
+
 export interface SeedInterview {
   id?: string;
-  body: Partial<CanonicalBody> & { interview_name: string };
+  /** Checked like a create request's body, so it may hold what a request may (a language to refuse). */
+  body: { [F in Field]?: InterviewBody[F] extends string ? string : InterviewBody[F] } & { interview_name: string };
 }
 
 export interface SandboxOptions {
@@ -83,7 +93,7 @@ export interface RecordedRequest {
 
 export interface StoredInterview {
   id: string;
-  body: CanonicalBody;
+  body: InterviewBody;
 }
 
 export interface Sandbox {
@@ -103,12 +113,71 @@ const MAX_BODY_BYTES = 1024 * 1024;
 /** GET /interviews documents `page` and `limit` as integers and no defaults or maximum; these are ours. */
 const LIST_DEFAULTS = { page: 1, limit: 10, maxLimit: 100 } as const;
 const PERSIST_VERSION = 1;
+
+/*
+ * The API document, read for the sandbox alone (openapi.json: CreateInterviewRequest,
+ * UpdateInterviewRequest, GetAllInterviewsResponse).
+ */
+
+/** `interview_language` enum, the same in the create and update bodies. */
+const INTERVIEW_LANGUAGES = [
+  'en', 'fr', 'de', 'he', 'hi', 'pt', 'es', 'es-la', 'tr', 'ja', 'sv', 'ar', 'pl', 'dk', 'kr', 'it', 'nl', 'cz',
+  'ua', 'ur', 'id', 'en-GB', 'es-MX', 'cn', 'zh-CN', 'zh-TW', 'zh-HK', 'ru', 'bn', 'ms', 'pt-BR', 'vi', 'tl', 'th',
+  'afb', 'pt-PT',
+] as const;
+/** `selected_coding_language` enum of the create body; the update body documents none. */
+const CODING_LANGUAGES = ['user_choice', 'javascript', 'cpp', 'c', 'csharp', 'go', 'java', 'kotlin', 'php', 'python', 'ruby', 'rust', 'swift', 'typescript'] as const;
+const QUESTION_TYPES = ['audio', 'text'] as const;
+/** "Required skills for the interview (max 10)". */
+const MAX_SKILLS = 10;
+/** "Custom questions for the interview (max 20)". */
+const MAX_QUESTIONS = 20;
+/** "The time limit for the question in minutes (min 1, max 4)". */
+const QUESTION_MINUTES = { min: 1, max: 4 };
+/** Ids are opaque strings (UUIDs in the examples); the sandbox accepts what fits a path segment. */
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/;
+
+/**
+ * Every field, empty or at its documented default: interview_language "en", is_proctoring_required
+ * true, the other booleans false, selected_coding_language "user_choice"; lists empty, and
+ * coding_exercise_details (no documented default) empty.
+ */
+const EMPTY_BODY: InterviewBody = {
+  interview_name: '',
+  skills: [],
+  custom_question_list: [],
+  interview_language: 'en',
+  can_change_interview_language: false,
+  only_coding_round: false,
+  is_coding_round_required: false,
+  selected_coding_language: 'user_choice',
+  coding_exercise_details: '',
+  is_proctoring_required: true,
+};
+const FIELDS = Object.keys(EMPTY_BODY) as Field[];
+
+/**
+ * Display names the list shows. The document's example shows "English" (and "Python" for the
+ * coding language); the rest follow that English-name pattern, the region in parentheses.
+ */
+const LANGUAGE_NAMES: Readonly<Record<string, string>> = {
+  en: 'English', fr: 'French', de: 'German', he: 'Hebrew', hi: 'Hindi', pt: 'Portuguese', es: 'Spanish',
+  'es-la': 'Spanish (Latin America)', tr: 'Turkish', ja: 'Japanese', sv: 'Swedish', ar: 'Arabic', pl: 'Polish',
+  dk: 'Danish', kr: 'Korean', it: 'Italian', nl: 'Dutch', cz: 'Czech', ua: 'Ukrainian', ur: 'Urdu', id: 'Indonesian',
+  'en-GB': 'English (United Kingdom)', 'es-MX': 'Spanish (Mexico)', cn: 'Chinese', 'zh-CN': 'Chinese (China)',
+  'zh-TW': 'Chinese (Taiwan)', 'zh-HK': 'Chinese (Hong Kong)', ru: 'Russian', bn: 'Bengali', ms: 'Malay',
+  'pt-BR': 'Portuguese (Brazil)', vi: 'Vietnamese', tl: 'Tagalog', th: 'Thai', afb: 'Arabic (Gulf)', 'pt-PT': 'Portuguese (Portugal)',
+};
+const CODING_LANGUAGE_NAMES: Readonly<Record<string, string>> = {
+  user_choice: 'User choice', javascript: 'JavaScript', cpp: 'C++', c: 'C', csharp: 'C#', go: 'Go', java: 'Java',
+  kotlin: 'Kotlin', php: 'PHP', python: 'Python', ruby: 'Ruby', rust: 'Rust', swift: 'Swift', typescript: 'TypeScript',
+};
 const REDACTED_HEADERS = new Set(['x-api-key', 'authorization', 'cookie']);
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 interface Entry {
   id: string;
-  body: CanonicalBody;
+  body: InterviewBody;
   created: number;
   modified: number;
 }
@@ -140,7 +209,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       date_created: new Date(e.created).toISOString(),
       date_modified: new Date(e.modified).toISOString(),
     }));
-    writeFileAtomic(options.persistFile, `${JSON.stringify({ version: PERSIST_VERSION, interviews }, null, 2)}\n`);
+    writeAtomically(options.persistFile, `${JSON.stringify({ version: PERSIST_VERSION, interviews }, null, 2)}\n`);
   }
 
   /** Routes, checks the key and the body, and performs the change. Synchronous, so a change is stored (and persisted) before any answer. */
@@ -164,12 +233,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if ('error' in body) return fail(400, body.error);
     const issues = validateInterviewBody(body.value, operation.op);
     if (issues.length > 0) return fail(400, issues.join('; '));
-    const given = body.value as Partial<CanonicalBody>;
+    const given = body.value as Partial<InterviewBody>;
     const time = now();
 
     if (operation.op === 'create') {
       const id = randomUUID();
-      store.set(id, { id, body: fill(given, { interview_name: '', ...BODY_DEFAULTS }), created: time, modified: time });
+      store.set(id, { id, body: fill(given, EMPTY_BODY), created: time, modified: time });
       persist();
       return { status: 200, body: { status: true, message: 'Interview created successfully', data: { interview_id: id, invite_url: inviteUrl(id) } } };
     }
@@ -189,7 +258,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const keyword = (params.get('keyword') ?? '').toLowerCase();
     const matching = [...store.values()].filter((e) => e.body.interview_name.toLowerCase().includes(keyword));
     const data = matching.slice((page - 1) * limit, page * limit).map((e) =>
-      toListItem(e.id, e.body, { invite_url: inviteUrl(e.id), date_created: formatListDate(new Date(e.created)), date_modified: formatListDate(new Date(e.modified)) }),
+      listItem(e),
     );
     return { status: 200, body: { status: true, message: 'Interviews fetched successfully', data } };
   }
@@ -275,10 +344,10 @@ export function validateInterviewBody(body: unknown, mode: 'create' | 'update'):
   if (!isRecord(body)) return ['Request body must be a JSON object'];
   const issues: string[] = [];
   for (const key of Object.keys(body)) {
-    if (!(BODY_FIELDS as readonly string[]).includes(key)) issues.push(`${key} is not an allowed field`);
+    if (!Object.hasOwn(FIELD_CHECKS, key)) issues.push(`${key} is not an allowed field`);
   }
   if (mode === 'create' && body.interview_name === undefined) issues.push('interview_name is required');
-  for (const field of BODY_FIELDS) {
+  for (const field of FIELDS) {
     const value = body[field];
     if (value !== undefined) FIELD_CHECKS[field](value, field, issues);
   }
@@ -332,7 +401,7 @@ const minutes: Check = (value, where, issues) => {
  * One rule per body field. The document requires only a skill's `name`; a question's three fields
  * are required here too, because a question without them cannot be asked.
  */
-const FIELD_CHECKS: Readonly<Record<BodyField, Check>> = {
+const FIELD_CHECKS: Readonly<Record<Field, Check>> = {
   interview_name: nonEmptyString,
   // "Required skills for the interview (max 10)"
   skills: listOf(MAX_SKILLS, { name: { check: nonEmptyString, required: true }, description: { check: string, required: false } }),
@@ -445,12 +514,71 @@ function positiveInteger(raw: string | null, fallback: number): number | undefin
   return /^\d+$/.test(raw) && Number(raw) >= 1 ? Number(raw) : undefined;
 }
 
-/** The canonical body: `given` fields replace `base` ones whole, in the canonical key order. */
-function fill(given: Partial<CanonicalBody>, base: CanonicalBody): CanonicalBody {
-  const out = Object.fromEntries(BODY_FIELDS.map((f) => [f, structuredClone(given[f] ?? base[f])])) as unknown as CanonicalBody;
-  out.skills = out.skills.map((s) => (s.description === undefined ? { name: s.name } : { name: s.name, description: s.description }));
-  out.custom_question_list = out.custom_question_list.map((q) => ({ question: q.question, time: q.time, type: q.type }));
-  return out;
+/** A stored body: `given` fields replace `base` ones whole, in the document's key order. */
+function fill(given: Partial<InterviewBody>, base: InterviewBody): InterviewBody {
+  const pick = <F extends Field>(f: F): InterviewBody[F] => structuredClone(given[f] ?? base[f]);
+  return {
+    interview_name: pick('interview_name'),
+    skills: pick('skills').map((s) => (s.description === undefined ? { name: s.name } : { name: s.name, description: s.description })),
+    custom_question_list: pick('custom_question_list').map((q) => ({ question: q.question, time: q.time, type: q.type })),
+    interview_language: pick('interview_language'),
+    can_change_interview_language: pick('can_change_interview_language'),
+    only_coding_round: pick('only_coding_round'),
+    is_coding_round_required: pick('is_coding_round_required'),
+    selected_coding_language: pick('selected_coding_language'),
+    coding_exercise_details: pick('coding_exercise_details'),
+    is_proctoring_required: pick('is_proctoring_required'),
+  };
+}
+
+/**
+ * A stored interview as GET /interviews shows it (GetAllInterviewsResponse): `custom_questions`
+ * with `time` "in seconds", the languages as display names (the example shows "English" and
+ * "Python"), no `coding_exercise_details`, dates as "2021-01-01 00:00:00", status "active".
+ */
+function listItem(e: Entry): Record<string, unknown> {
+  const { body } = e;
+  return {
+    interview_id: e.id,
+    interview_name: body.interview_name,
+    invite_url: inviteUrl(e.id),
+    skills: body.skills,
+    custom_questions: body.custom_question_list.map((q) => ({ question: q.question, time: Number((q.time * 60).toFixed(6)), type: q.type })),
+    interview_language: LANGUAGE_NAMES[body.interview_language] ?? body.interview_language,
+    can_change_interview_language: body.can_change_interview_language,
+    only_coding_round: body.only_coding_round,
+    is_coding_round_required: body.is_coding_round_required,
+    selected_coding_language: CODING_LANGUAGE_NAMES[body.selected_coding_language] ?? body.selected_coding_language,
+    is_proctoring_required: body.is_proctoring_required,
+    date_created: listDate(e.created),
+    date_modified: listDate(e.modified),
+    status: 'active',
+  };
+}
+
+/** The document's date format (UTC: it names no zone). */
+function listDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** Temp file in the same folder, fsync, rename: a sandbox restarted after a kill finds the old store or the new one. */
+function writeAtomically(file: string, text: string): void {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`);
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    const fd = openSync(temp, 'wx', 0o644);
+    try {
+      const bytes = Buffer.from(text);
+      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw new Micro1Error('SANDBOX_STORE_UNWRITABLE', `Cannot write the sandbox store ${file}: ${String(error)}`, { cause: error });
+  }
 }
 
 /** The invite URL format of the document's CreateInterviewResponse example. */
@@ -466,7 +594,7 @@ function seedStore(seed: readonly SeedInterview[], store: Map<string, Entry>, ti
     if (entry.id !== undefined && store.has(entry.id)) issues.push(`id "${entry.id}" is used twice`);
     if (issues.length > 0) throw new Micro1Error('SANDBOX_SEED_INVALID', `${where}: ${issues.join('; ')}`);
     const id = entry.id ?? randomUUID();
-    store.set(id, { id, body: fill(entry.body, { interview_name: '', ...BODY_DEFAULTS }), created: time, modified: time });
+    store.set(id, { id, body: fill(entry.body as Partial<InterviewBody>, EMPTY_BODY), created: time, modified: time }); // validated just above
   });
 }
 
@@ -496,7 +624,7 @@ function loadPersisted(file: string, store: Map<string, Entry>): boolean {
     const created = Date.parse(String(item.date_created));
     const modified = Date.parse(String(item.date_modified));
     if (Number.isNaN(created) || Number.isNaN(modified)) throw invalid(`${at} has no valid date_created / date_modified`);
-    store.set(item.id, { id: item.id, body: fill(item.body as Partial<CanonicalBody>, { interview_name: '', ...BODY_DEFAULTS }), created, modified });
+    store.set(item.id, { id: item.id, body: fill(item.body as Partial<InterviewBody>, EMPTY_BODY), created, modified });
   });
   return true;
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
+import { bodyShape, type ValueShape } from './body-model.js';
 import { BODY_FIELDS, type BodyField, type CanonicalBody } from './canonical.js';
 import { Micro1Error } from './errors.js';
 import { readRegularFile, writeFileAtomic, type WriteFs } from './file-io.js';
@@ -79,7 +80,14 @@ export function sharedId(interviews: Readonly<Record<string, StateEntry>>): { id
   return undefined;
 }
 
-const bodySchema = z.looseObject({ interview_name: z.string() }) as unknown as z.ZodType<CanonicalBody>;
+/**
+ * A body as the state holds it: every declared field with the type the declaration gives it (enums
+ * included, limits not: micro1 may hold a 5-minute question we imported as it was). Built from the
+ * same shape as `isBody`, so the fast check and zod accept the same bodies. Keys the declaration
+ * does not name are kept, as before (`state show` lists them).
+ */
+const BODY_SHAPE: ValueShape = { kind: 'object', fields: bodyShape() };
+const bodySchema = zodOf(BODY_SHAPE) as z.ZodType<CanonicalBody>;
 const stateSchema = z.strictObject({
   version: z.literal(STATE_VERSION),
   lineage: z.string(),
@@ -184,8 +192,54 @@ function isWellFormed(raw: unknown): raw is Omit<State, 'pending'> & { pending?:
   );
 }
 
-function isBody(value: unknown): boolean {
-  return isRecord(value) && typeof value.interview_name === 'string';
+const isBody = checkerOf(BODY_SHAPE);
+
+function zodOf(shape: ValueShape): z.ZodType {
+  switch (shape.kind) {
+    case 'string':
+      return z.string();
+    case 'boolean':
+      return z.boolean();
+    case 'number':
+      return z.number();
+    case 'enum':
+      return z.enum(shape.values as [string, ...string[]]);
+    case 'list':
+      return z.array(zodOf(shape.item));
+    case 'object':
+      return z.looseObject(Object.fromEntries(Object.entries(shape.fields).map(([k, f]) => [k, f.optional ? zodOf(f.shape).optional() : zodOf(f.shape)])));
+  }
+}
+
+/** The fast twin of `zodOf`: one closure per node, no allocation per value checked. */
+function checkerOf(shape: ValueShape): (value: unknown) => boolean {
+  switch (shape.kind) {
+    case 'string':
+      return (v) => typeof v === 'string';
+    case 'boolean':
+      return (v) => typeof v === 'boolean';
+    case 'number':
+      return (v) => typeof v === 'number';
+    case 'enum': {
+      const values: ReadonlySet<unknown> = new Set(shape.values);
+      return (v) => values.has(v);
+    }
+    case 'list': {
+      const item = checkerOf(shape.item);
+      return (v) => Array.isArray(v) && v.every(item);
+    }
+    case 'object': {
+      const fields = Object.entries(shape.fields).map(([key, f]) => ({ key, optional: f.optional, check: checkerOf(f.shape) }));
+      return (v) => {
+        if (!isRecord(v)) return false;
+        for (const f of fields) {
+          const value = v[f.key];
+          if (value === undefined ? !f.optional : !f.check(value)) return false;
+        }
+        return true;
+      };
+    }
+  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

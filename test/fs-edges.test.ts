@@ -10,7 +10,7 @@ import { isMicro1Error } from '../src/errors.js';
 import { apply, env, project, sandbox } from './apply-harness.js';
 import { interviewText, name, runBin } from './chaos-harness.js';
 import { fillDisk, lockWitness, MOUNT_REASON, mountTmpfs, namesOnSandbox, remountReadOnly } from './fs-harness.js';
-import { fixture } from './helpers.js';
+import { body, fixture } from './helpers.js';
 
 /** Every file under `dir`, hidden ones included, project-relative. */
 function allFiles(dir: string): string[] {
@@ -64,7 +64,7 @@ describe('writes of files the tool owns', () => {
   it('a state written through short writes is whole and parses', () => {
     const dir = fixture({});
     const file = path.join(dir, '.micro1/state.json');
-    const state = { ...emptyState(), interviews: { a: { id: 'int_1', spec: { interview_name: 'x'.repeat(5000) } as never, sourceHash: 'h', appliedAt: 'now' } } };
+    const state = { ...emptyState(), interviews: { a: { id: 'int_1', spec: body({ interview_name: 'x'.repeat(5000) }), sourceHash: 'h', appliedAt: 'now' } } };
     (writeState as (file: string, state: unknown, fs?: unknown) => unknown)(file, state, shortWrites(7));
     expect(readState(file).interviews.a!.spec.interview_name).toBe('x'.repeat(5000));
   });
@@ -74,7 +74,7 @@ describe('writes of files the tool owns', () => {
     const file = path.join(dir, '.micro1/state.json');
     writeState(file, emptyState());
     const before = readFileSync(file, 'utf8');
-    const state = { ...emptyState(), interviews: { a: { id: 'int_1', spec: { interview_name: 'x'.repeat(5000) } as never, sourceHash: 'h', appliedAt: 'now' } } };
+    const state = { ...emptyState(), interviews: { a: { id: 'int_1', spec: body({ interview_name: 'x'.repeat(5000) }), sourceHash: 'h', appliedAt: 'now' } } };
     let thrown: unknown;
     try {
       (writeState as (file: string, state: unknown, fs?: unknown) => unknown)(file, state, shortWrites(4096, 100));

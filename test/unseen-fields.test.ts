@@ -6,7 +6,7 @@ import { detectDrift, refreshedState } from '../src/drift.js';
 import type { SeedInterview } from '../src/sandbox.js';
 import { readState, serializeState, writeState } from '../src/state.js';
 import { env, project, readStateFile, sandbox } from './apply-harness.js';
-import { fixture, runCli } from './helpers.js';
+import { body, fixture, runCli } from './helpers.js';
 
 /**
  * GET /interviews never returns coding_exercise_details. After an import, or when a file adopts an
@@ -215,7 +215,8 @@ describe('plan --refresh', () => {
 
 describe('the state file', () => {
   // Keys in sorted order, as micro1-sync writes them.
-  const entry = { appliedAt: '2024-05-01T12:00:00.000Z', id: 'id-a', sourceHash: 'h', spec: { interview_name: 'A' } };
+  const spec = Object.fromEntries(Object.entries(body({ interview_name: 'A' })).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const entry = { appliedAt: '2024-05-01T12:00:00.000Z', id: 'id-a', sourceHash: 'h', spec };
   const write = (interviews: Record<string, unknown>) =>
     fixture({ '.micro1/state.json': `${JSON.stringify({ interviews, lineage: 'l', pending: [], serial: 1, version: 1 }, null, 2)}\n` });
 
