@@ -2,7 +2,7 @@ import { bodyFrom } from './body-model.js';
 import { BODY_FIELDS, jsonEqual, type CanonicalBody } from './canonical.js';
 import { matchesAny } from './key-match.js';
 import { fromListItem, isListHidden, listComparable, type ListComparableBody } from './list-shape.js';
-import { interviewRecord, type State, type StateEntry } from './state.js';
+import { interviewRecord, type State, type StateEntry } from './state-model.js';
 
 /** One field that differs between the last apply and micro1. */
 export interface DriftField {

@@ -1,15 +1,17 @@
 import { lstatSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
-import { definitionFormat, ITEM_KEYS } from './body-model.js';
+import { ITEM_KEYS } from './body-model.js';
 import { canonicalBody, type BodyField, type CanonicalBody } from './canonical.js';
 import { formatPath, type Diagnostic } from './diagnostics.js';
 import { definitionSchema, fragmentSchema, KNOWN_KEYS, type DefinitionInput } from './interview-schema.js';
 import { entryOf, type State, type StateEntry } from './state.js';
 import { didYouMean } from './suggest.js';
 import { parseYamlSource, type YamlSource } from './yaml-file.js';
-import { discoverFiles, fileHasher, MAX_FILE_BYTES, readBounded, sha256, tooLarge, type FileProblem } from './source-files.js';
-export { discoverFiles, sha256 } from './source-files.js';
+import { discoverFiles, fileHasher, MAX_FILE_BYTES, readBounded, tooLarge, type FileProblem } from './source-files.js';
+import { combinedHash, DEFINITION_FORMAT, sha256 } from './source-hash.js';
+export { discoverFiles } from './source-files.js';
+export { combinedHash, DEFINITION_FORMAT, sha256 } from './source-hash.js';
 
 /** One interview as the files describe it, ready for the planner. */
 export interface Definition {
@@ -63,12 +65,6 @@ interface ParsedFiles {
   diagnostics: Diagnostic[];
 }
 
-/**
- * What files mean (schema, defaults, canonical form), derived from the body's declaration: it
- * changes when the declaration does, so that every source hash changes with it and no shortcut
- * keyed on hashes can hide a change.
- */
-export const DEFINITION_FORMAT: string = definitionFormat();
 
 const FIELD_KEYS: Readonly<Record<string, readonly string[] | undefined>> = { ...ITEM_KEYS, '': KNOWN_KEYS };
 
@@ -459,18 +455,6 @@ class Loader {
   private relative(absolute: string): string {
     return path.relative(this.options.projectRoot, absolute).split(path.sep).join('/');
   }
-}
-
-/**
- * The source hash: the definition format, the file's path and content hash, then each fragment's
- * in path order (the file itself fixes the merge order, so the set is what matters; sorting lets
- * the state, whose keys are sorted, reproduce it).
- */
-export function combinedHash(files: readonly string[], sources: Record<string, string>): string {
-  const [own = '', ...fragments] = files;
-  let text = `${DEFINITION_FORMAT}\0${own}\0${sources[own] ?? ''}`;
-  for (const file of fragments.sort()) text += `\0${file}\0${sources[file] ?? ''}`;
-  return `sha256:${sha256(text)}`;
 }
 
 /** Mappings merge key by key; anything else (lists included) replaces. Inputs are never mutated. */

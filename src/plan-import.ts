@@ -3,9 +3,10 @@ import { bodyFrom } from './body-model.js';
 import { BODY_DEFAULTS, BODY_FIELDS, jsonEqual, type CanonicalBody } from './canonical.js';
 import { definitionYaml } from './canonical-yaml.js';
 import { definitionSchema, ID_PATTERN } from './interview-schema.js';
-import { combinedHash, sha256, type Definition } from './load-definitions.js';
+import type { Definition } from './load-definitions.js';
+import { combinedHash, sha256 } from './source-hash.js';
 import { fromListItem, isListHidden, LIST_HIDDEN_FIELDS, listComparable } from './list-shape.js';
-import type { State, StateEntry } from './state.js';
+import type { State, StateEntry } from './state-model.js';
 import { parseYamlSource } from './yaml-file.js';
 
 /** An interview micro1 has and this project will manage after the import. */

@@ -2,7 +2,7 @@ import { BODY_DEFAULTS, BODY_FIELDS, jsonEqual, type BodyField, type CanonicalBo
 import type { Definition } from './load-definitions.js';
 import { matchesAny } from './key-match.js';
 import { LIST_HIDDEN_FIELDS } from './list-shape.js';
-import type { State, StateEntry } from './state.js';
+import type { State, StateEntry } from './state-model.js';
 
 export type Action = 'create' | 'update' | 'no-op' | 'delete';
 

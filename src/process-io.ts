@@ -1,4 +1,4 @@
-import type { Answer, Io } from './cli.js';
+import type { Answer, Io } from './io.js';
 
 /** The real terminal: process streams, environment and signals. */
 export function processIo(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Io {

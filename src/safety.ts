@@ -1,6 +1,6 @@
 import { Micro1Error } from './errors.js';
 import type { Plan, PlanWarning } from './planner.js';
-import type { State } from './state.js';
+import type { State } from './state-model.js';
 
 export interface SafetySettings {
   maxDeletes: number;

@@ -1,16 +1,16 @@
-import { hash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { Micro1Error } from './errors.js';
 import { ioReason, TEMP_PATTERN } from './file-io.js';
+import { sha256 } from './source-hash.js';
+import { MAX_FILE_BYTES } from './yaml-file.js';
+export { MAX_FILE_BYTES } from './yaml-file.js';
 
 /**
  * Finding, reading and hashing definition files: the part of loading that needs neither the YAML
  * parser nor the schema, which is all a plan of unchanged files does.
  */
 
-/** A definition is a handful of fields; anything larger is a mistake or an attack. */
-export const MAX_FILE_BYTES = 1024 * 1024;
 
 export interface FileProblem {
   message: string;
@@ -106,10 +106,6 @@ function display(root: string, rel: string): string {
   return shown.length > 200 ? `${shown.slice(0, 200)}…` : shown;
 }
 
-export function sha256(data: Uint8Array | string): string {
-  // One-shot: three times faster than a Hash object for a small file, and there are thousands.
-  return hash('sha256', data, 'hex');
-}
 
 /**
  * A function giving the sha256 of a file's bytes, or undefined when it cannot be read or is over

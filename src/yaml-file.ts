@@ -20,7 +20,8 @@ export interface YamlSource {
   locate(path: readonly PropertyKey[], options?: { key?: boolean }): { line: number; column: number };
 }
 
-export { MAX_FILE_BYTES } from './source-files.js';
+/** A definition is a handful of fields; anything larger is a mistake or an attack. */
+export const MAX_FILE_BYTES = 1024 * 1024;
 /** The yaml package's own guard against "billion laughs" alias expansion. */
 const MAX_ALIAS_COUNT = 100;
 /**

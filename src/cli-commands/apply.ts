@@ -1,5 +1,5 @@
 import type { ApplyProgress } from '../applier.js';
-import type { CliIo } from '../cli.js';
+import type { CliIo } from '../io.js';
 import type { ApplyOutcome } from '../commands/apply.js';
 import { Micro1Error } from '../errors.js';
 import { CONFIG_FLAG, defineCommand, EXIT, SELECTION_FLAGS, usageError } from './define.js';

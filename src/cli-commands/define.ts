@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { CliIo } from '../cli.js';
+import type { CliIo } from '../io.js';
 import { Micro1Error } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 

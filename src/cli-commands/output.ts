@@ -1,5 +1,5 @@
 import { appendFileSync, existsSync, statSync } from 'node:fs';
-import type { Io } from '../cli.js';
+import type { Io } from '../io.js';
 import { countLine, type Diagnostic } from '../diagnostics.js';
 import { STEP_SUMMARY_MAX_BYTES, type GithubContext } from '../github.js';
 import { guardWorkflowCommands } from '../neutralise.js';
