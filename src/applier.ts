@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { jsonEqual, type CanonicalBody } from './canonical.js';
-import { ApiError, type Micro1Client } from './client.js';
+import { ApiError, OUTCOME_UNKNOWN, type Micro1Client } from './client.js';
 import type { Clock } from './clock.js';
 import { fromListItem, listComparable } from './list-shape.js';
 import type { Change } from './planner.js';
@@ -187,7 +187,7 @@ class ApplyRun {
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
         if (error.kind === 'bad-request') store.record({ op: 'pending-cleared', key: change.key });
-        const unknownOutcome = ['server', 'timeout', 'network', 'protocol'].includes(error.kind);
+        const unknownOutcome = OUTCOME_UNKNOWN.includes(error.kind);
         if (!unknownOutcome || attempt >= this.settings.maxRetries || this.stopped()) throw error;
         await this.deps.clock.sleep(backoffMs(attempt, this.deps.clock), this.deps.stop);
         // Never re-send blindly: the first attempt may have created it.
@@ -371,12 +371,13 @@ function explain(change: Change, error: ApiError): { message: string; hint?: str
   if (error instanceof UnconfirmedIdentity) {
     return { message: error.message, hint: `run \`micro1 plan --refresh\` to compare with micro1; if it is gone, \`micro1 state rm ${change.key}\` drops it from the state` };
   }
-  const pending = change.action === 'create' && ['server', 'timeout', 'network', 'protocol'].includes(error.kind);
+  const pending = change.action === 'create' && OUTCOME_UNKNOWN.includes(error.kind);
   if (pending) {
     return { message: `create not confirmed: ${error.message}`, hint: 'the next apply looks it up on micro1 by name before sending it again' };
   }
   if (error.kind === 'not-found' && change.action === 'update') {
-    const pinned = change.note?.startsWith('adopts') ?? false;
+    // An adoption (a pinned id never applied, or a pinned id changed) is the update with no `before`.
+    const pinned = change.before === null;
     return {
       message: `interview ${change.id ?? ''} does not exist on micro1 (deleted outside git?)`,
       hint: pinned

@@ -16,6 +16,14 @@ export type FailureKind =
   | 'not-found' // 404
   | 'protocol'; // an answer that breaks the API's contract (redirect, bad envelope)
 
+/**
+ * Failures after which the request may still have taken effect (a 5xx, a timeout or reset, an
+ * answer that is not the documented envelope): a create is then looked up before it is sent again.
+ */
+export const OUTCOME_UNKNOWN: readonly FailureKind[] = ['server', 'timeout', 'network', 'protocol'];
+/** Of those, the ones worth sending again: an answer we cannot read (protocol) will not improve. */
+export const RETRYABLE: readonly FailureKind[] = ['server', 'timeout', 'network'];
+
 export class ApiError extends Error {
   constructor(
     readonly kind: FailureKind,

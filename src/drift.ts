@@ -3,6 +3,7 @@ import { BODY_FIELDS, jsonEqual, type CanonicalBody } from './canonical.js';
 import { matchesAny } from './key-match.js';
 import { fromListItem, isListHidden, listComparable, type ListComparableBody } from './list-shape.js';
 import { interviewRecord, type State, type StateEntry } from './state-model.js';
+import { definitionFileOf } from './paths.js';
 
 /** One field that differs between the last apply and micro1. */
 export interface DriftField {
@@ -65,7 +66,7 @@ export function detectDrift(state: State, live: readonly unknown[], scope: Drift
     const entry = state.interviews[key]!;
     drift.checked++;
     const item = byId.get(entry.id);
-    const file = fileOf(key, entry);
+    const file = definitionFileOf(key, entry.sources);
     if (item === undefined) {
       drift.deleted.push({ key, file, id: entry.id });
       continue;
@@ -98,8 +99,3 @@ export function refreshedState(state: State, drift: Drift): State {
   return { ...state, interviews };
 }
 
-/** The definition file an entry came from: its one source that is not a fragment. */
-function fileOf(key: string, entry: StateEntry): string {
-  const own = entry.sources === undefined ? undefined : Object.keys(entry.sources).find((f) => !f.split('/').some((p) => p.startsWith('_')));
-  return own ?? `${key}.yaml`;
-}

@@ -10,6 +10,7 @@ import { didYouMean } from './suggest.js';
 import { parseYamlSource, type YamlSource } from './yaml-file.js';
 import { discoverFiles, fileHasher, MAX_FILE_BYTES, readBounded, tooLarge, type FileProblem } from './source-files.js';
 import { combinedHash, DEFINITION_FORMAT, sha256 } from './source-hash.js';
+import { isFragmentPath, posixRelative } from './paths.js';
 export { discoverFiles } from './source-files.js';
 export { combinedHash, DEFINITION_FORMAT, sha256 } from './source-hash.js';
 
@@ -83,7 +84,7 @@ interface Prepared {
 /** Finds the files, refuses key clashes and linked folders, and sets aside the unchanged ones. */
 function prepare(options: LoadOptions): Prepared {
   const { interviewsRoot, projectRoot } = options;
-  const relative = (absolute: string) => path.relative(projectRoot, absolute).split(path.sep).join('/');
+  const relative = (absolute: string) => posixRelative(projectRoot, absolute);
   const diagnostics: Diagnostic[] = [];
   const error = (file: string, message: string, hint: string) => diagnostics.push({ severity: 'error', file, line: 1, column: 1, path: '', message, hint });
   const found = discoverFiles(interviewsRoot);
@@ -301,7 +302,7 @@ class Loader {
         ok = false;
         return;
       }
-      if (!underRoot.split(path.sep).some((part) => part.startsWith('_'))) {
+      if (!isFragmentPath(underRoot)) {
         refer(`"${entry}" is an interview, not a fragment`, 'fragments are files or folders whose name starts with "_"');
         ok = false;
         return;
@@ -453,7 +454,7 @@ class Loader {
   }
 
   private relative(absolute: string): string {
-    return path.relative(this.options.projectRoot, absolute).split(path.sep).join('/');
+    return posixRelative(this.options.projectRoot, absolute);
   }
 }
 

@@ -3,6 +3,7 @@ import type { Definition } from './load-definitions.js';
 import { matchesAny } from './key-match.js';
 import { LIST_HIDDEN_FIELDS } from './list-shape.js';
 import type { State, StateEntry } from './state-model.js';
+import { definitionFileOf } from './paths.js';
 
 export type Action = 'create' | 'update' | 'no-op' | 'delete';
 
@@ -137,7 +138,7 @@ export function plan(definitions: readonly Definition[], state: State, options: 
   for (const [key, entry] of entries) {
     if (desiredKeys.has(key) || movedFrom.has(key)) continue;
     if (options.prune) {
-      changes.push({ key, file: fileOf(key, entry.sources), action: 'delete', id: entry.id, before: entry.spec, after: null, fields: [], via: [] });
+      changes.push({ key, file: definitionFileOf(key, entry.sources), action: 'delete', id: entry.id, before: entry.spec, after: null, fields: [], via: [] });
     } else {
       warnings.push({
         key,
@@ -236,10 +237,6 @@ function changedOnlyVia(def: Definition, previous: Record<string, string> | unde
   return def.fragments.filter((f) => previous[f] !== def.sources[f]);
 }
 
-function fileOf(key: string, sources: Record<string, string> | undefined): string {
-  const own = sources === undefined ? undefined : Object.keys(sources).find((f) => !f.split('/').some((p) => p.startsWith('_')));
-  return own ?? `${key}.yaml`;
-}
 
 function selectedKey(key: string, options: PlanOptions): boolean {
   if (options.targets.length > 0 && !matchesAny(key, options.targets)) return false;

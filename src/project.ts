@@ -6,6 +6,7 @@ import { Micro1Error } from './errors.js';
 import { loadDefinitions, type Definition } from './load-definitions.js';
 import type { State } from './state.js';
 import { loadState } from './state-store.js';
+import { posixRelative } from './paths.js';
 
 export interface ProjectOptions {
   cwd: string;
@@ -25,7 +26,7 @@ export interface Project {
 
 export async function loadProject(options: ProjectOptions): Promise<Project> {
   const config = await loadConfig(options);
-  const display = (absolute: string) => path.relative(config.projectRoot, absolute).split(path.sep).join('/') || '.';
+  const display = (absolute: string) => posixRelative(config.projectRoot, absolute);
   if (!existsSync(config.interviewsDir)) {
     throw new Micro1Error('NO_INTERVIEWS_DIR', `The interviews folder ${display(config.interviewsDir)} does not exist`, {
       hint: 'create it, or set `interviews` in micro1.config.ts to the folder that holds your definitions',

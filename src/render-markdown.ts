@@ -6,7 +6,7 @@ import { mdCode, mdCodeBlock, mdFence, mdHtml, mdText } from './neutralise.js';
 import { isActionable, type Change, type Plan, type PlanWarning } from './planner.js';
 import { applyHeadline } from './render-apply.js';
 import { driftMarkdownItems, driftSummary } from './render-drift.js';
-import { summaryLine } from './render-text.js';
+import { summaryLine, SYMBOL, VERB } from './render-text.js';
 
 /**
  * The plan as GitHub-flavoured Markdown, for a pull-request comment and the workflow run's step
@@ -261,8 +261,6 @@ function indexItem(c: Change): string {
   return `- ${mdCode(SYMBOL[c.action])} ${mdCode(c.key)}${id} ${what}\n`;
 }
 
-const SYMBOL = { create: '+', update: '~', delete: '-', 'no-op': ' ' } as const;
-const VERB = { create: 'create', update: 'update', delete: 'delete', 'no-op': 'no change' } as const;
 
 /**
  * One collapsed section. The diff block uses the text plan's lines, except that `~` becomes `!`:

@@ -8,8 +8,9 @@ export interface TextStyle {
   color: boolean;
 }
 
-const SYMBOL = { create: '+', update: '~', delete: '-', 'no-op': ' ' } as const;
-const VERB = { create: 'create', update: 'update', delete: 'delete', 'no-op': 'no change' } as const;
+/** How each action is marked and named in every plan view (text, Markdown). */
+export const SYMBOL = { create: '+', update: '~', delete: '-', 'no-op': ' ' } as const;
+export const VERB = { create: 'create', update: 'update', delete: 'delete', 'no-op': 'no change' } as const;
 
 /**
  * The human plan, Terraform style: one block per change, field by field, then a one-line summary.

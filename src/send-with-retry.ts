@@ -1,4 +1,4 @@
-import { ApiError } from './client.js';
+import { ApiError, RETRYABLE } from './client.js';
 import type { Clock } from './clock.js';
 import { visible } from './neutralise.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -77,7 +77,7 @@ export async function sendWithRetry<T>(attempt: () => Promise<T>, policy: SendPo
         policy.limiter.throttled(ms);
         continue;
       }
-      const retryable = options.retryUnknown && ['server', 'timeout', 'network'].includes(error.kind);
+      const retryable = options.retryUnknown && RETRYABLE.includes(error.kind);
       if (!retryable || failures >= policy.maxRetries || policy.stop.aborted) throw error;
       const ms = backoffMs(failures, policy.clock);
       await wait(ms, `retry ${failures + 1} of ${policy.maxRetries} after: ${error.message}`);

@@ -1,5 +1,6 @@
 import { entryOf, interviewRecord, type State, type StateEntry } from './state.js';
 import { didYouMean } from './suggest.js';
+import { isFragmentPath } from './paths.js';
 
 /** A state edit that cannot be made: what is wrong and what to do. */
 export interface EditProblem {
@@ -55,7 +56,7 @@ export function keyProblem(key: string): string | undefined {
   if (key.startsWith('/') || key.endsWith('/') || key.includes('\\')) return 'use a relative path with forward slashes';
   const parts = key.split('/');
   if (parts.some((p) => p === '' || p === '.' || p === '..')) return 'it has an empty, "." or ".." segment';
-  if (parts.some((p) => p.startsWith('_'))) return 'a name starting with "_" is a fragment, not an interview';
+  if (isFragmentPath(key)) return 'a name starting with "_" is a fragment, not an interview';
   return undefined;
 }
 

@@ -6,6 +6,7 @@ import { discoverFiles } from '../load-definitions.js';
 import { entryOf, interviewRecord, type State } from '../state.js';
 import { openForWriting } from '../state-store.js';
 import { didYouMean } from '../suggest.js';
+import { posixRelative } from '../paths.js';
 
 export interface ForgetCommandOptions {
   cwd: string;
@@ -28,7 +29,7 @@ export interface ForgetOutcome {
  */
 export async function forgetCommand(options: ForgetCommandOptions): Promise<ForgetOutcome> {
   const config = await loadConfig(options);
-  const display = (absolute: string) => path.relative(config.projectRoot, absolute).split(path.sep).join('/') || '.';
+  const display = (absolute: string) => posixRelative(config.projectRoot, absolute);
   const statePath = display(config.stateFile);
   if (!existsSync(config.stateFile)) {
     throw new Micro1Error('FORGET_NO_STATE', `There is no state file ${statePath}, so there is nothing to forget`, {
