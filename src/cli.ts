@@ -1,7 +1,7 @@
 import type { Diagnostic } from './diagnostics.js';
 import { isMicro1Error, Micro1Error } from './errors.js';
-import { guardOutput, guardOwnAnnotations, guardWorkflowCommands, visibleLines } from './neutralise.js';
-import { redact, secretsOf } from './redact.js';
+import { guardOutput, guardOwnAnnotations, guardWorkflowCommands, visibleLines } from './render/neutralise.js';
+import { redact, secretsOf } from './render/redact.js';
 import { COMMANDS, EXIT, type Command } from './cli-commands/index.js';
 import { appendStepSummary } from './cli-commands/output.js';
 
@@ -87,13 +87,13 @@ function guarded(io: Io): CliIo {
 
 /** Under GitHub Actions, an error that stopped plan or apply also shows as an annotation and in the step summary. */
 async function reportErrorToGithub(io: CliIo, command: string, error: unknown): Promise<void> {
-  const { githubContext, errorAnnotation } = await import('./github.js');
+  const { githubContext, errorAnnotation } = await import('./render/github.js');
   const github = githubContext(io.env);
   const message = isMicro1Error(error) ? error.message : 'micro1-sync hit a bug and stopped; see the log';
   const hint = isMicro1Error(error) ? error.hint : undefined;
   if (github.annotations) io.annotate(errorAnnotation(command, message, hint));
   if (command === 'plan' || command === 'apply') {
-    const { renderErrorMarkdown } = await import('./render-markdown.js');
+    const { renderErrorMarkdown } = await import('./render/render-markdown.js');
     appendStepSummary(io, github, () => renderErrorMarkdown(command, message, hint));
   }
 }

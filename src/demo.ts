@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from './cli.js';
 import { processIo } from './process-io.js';
-import { startSandbox } from './sandbox.js';
+import { startSandbox } from './sandbox/sandbox.js';
 import { PACKAGE_ROOT } from './version.js';
 
 /**

@@ -1,4 +1,4 @@
-import { visible } from './neutralise.js';
+import { visible } from './render/neutralise.js';
 
 export type Severity = 'error' | 'warning';
 

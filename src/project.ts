@@ -3,9 +3,9 @@ import path from 'node:path';
 import { loadConfig, type ResolvedConfig } from './config.js';
 import { sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { Micro1Error } from './errors.js';
-import { loadDefinitions, type Definition } from './load-definitions.js';
-import type { State } from './state.js';
-import { loadState } from './state-store.js';
+import { loadDefinitions, type Definition } from './definitions/load-definitions.js';
+import type { State } from './state/state.js';
+import { loadState } from './state/state-store.js';
 import { posixRelative } from './paths.js';
 
 export interface ProjectOptions {

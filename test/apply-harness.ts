@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { onTestFinished } from 'vitest';
 import { applyCommand, type ApplyCommandOptions } from '../src/commands/apply.js';
-import { startSandbox, type Sandbox } from '../src/sandbox.js';
+import { startSandbox, type Sandbox } from '../src/sandbox/sandbox.js';
 import { fixture } from './helpers.js';
 import { VirtualClock } from './virtual-clock.js';
 

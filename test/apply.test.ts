@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Fault } from '../src/sandbox.js';
+import type { Fault } from '../src/sandbox/sandbox.js';
 import { API_KEY, apply, calls, env, project, readStateFile, sandbox } from './apply-harness.js';
 import { runCli } from './helpers.js';
 import { VirtualClock } from './virtual-clock.js';

@@ -9,13 +9,13 @@ import {
   LIST_HIDDEN_FIELDS,
   type BodyDeclaration,
   type BodyField,
-} from '../src/body-model.js';
-import { canonicalBody } from '../src/canonical.js';
-import { formatDefinitionText, TOP_LEVEL_ORDER } from '../src/canonical-yaml.js';
-import { definitionJsonSchema, definitionSchema, KNOWN_KEYS } from '../src/interview-schema.js';
-import { DEFINITION_FORMAT } from '../src/load-definitions.js';
-import { fromListItem, listComparable, toListItem } from '../src/list-shape.js';
-import { plan } from '../src/planner.js';
+} from '../src/definitions/body-model.js';
+import { canonicalBody } from '../src/definitions/canonical.js';
+import { formatDefinitionText, TOP_LEVEL_ORDER } from '../src/definitions/canonical-yaml.js';
+import { definitionJsonSchema, definitionSchema, KNOWN_KEYS } from '../src/definitions/interview-schema.js';
+import { DEFINITION_FORMAT } from '../src/definitions/load-definitions.js';
+import { fromListItem, listComparable, toListItem } from '../src/api/list-shape.js';
+import { plan } from '../src/plan/planner.js';
 import { appliedEntry, body, definition, stateOf } from './helpers.js';
 
 /**

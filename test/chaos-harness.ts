@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import type { Fault, Sandbox } from '../src/sandbox.js';
-import { loadState } from '../src/state-store.js';
-import { readState } from '../src/state.js';
+import type { Fault, Sandbox } from '../src/sandbox/sandbox.js';
+import { loadState } from '../src/state/state-store.js';
+import { readState } from '../src/state/state.js';
 import { API_KEY, project, sandbox } from './apply-harness.js';
 
 export const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));

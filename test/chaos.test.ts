@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BODY_DEFAULTS, jsonEqual } from '../src/canonical.js';
+import { BODY_DEFAULTS, jsonEqual } from '../src/definitions/canonical.js';
 import { planCommand } from '../src/commands/plan.js';
-import { isActionable } from '../src/planner.js';
-import { loadState } from '../src/state-store.js';
+import { isActionable } from '../src/plan/planner.js';
+import { loadState } from '../src/state/state-store.js';
 import { API_KEY, apply } from './apply-harness.js';
 import { assertStateParses, chaosWorld, finishCleanly, interviewText, name, random, writeDesired, type ChaosWorld, type KillPlan } from './chaos-harness.js';
 import { runCli } from './helpers.js';

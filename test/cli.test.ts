@@ -7,9 +7,9 @@ import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Micro1Error } from '../src/errors.js';
-import { loadDefinitions } from '../src/load-definitions.js';
-import { readSavedPlan } from '../src/saved-plan.js';
-import { serializeState, type State } from '../src/state.js';
+import { loadDefinitions } from '../src/definitions/load-definitions.js';
+import { readSavedPlan } from '../src/state/saved-plan.js';
+import { serializeState, type State } from '../src/state/state.js';
 import { fixture, runCli, stripAnsi } from './helpers.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { countLine, formatDiagnostic, sortDiagnostics, type Diagnostic } from '../src/diagnostics.js';
-import { loadDefinitions } from '../src/load-definitions.js';
-import { parseYamlSource } from '../src/yaml-file.js';
+import { loadDefinitions } from '../src/definitions/load-definitions.js';
+import { parseYamlSource } from '../src/definitions/yaml-file.js';
 import { fixture, runCli } from './helpers.js';
 
 /** Every diagnostic the loader gives, with its exact file, line, column, field path and message. */

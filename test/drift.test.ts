@@ -1,11 +1,11 @@
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detectDrift, refreshedState } from '../src/drift.js';
-import { toListItem } from '../src/list-shape.js';
-import { plan } from '../src/planner.js';
-import { renderDriftText } from '../src/render-drift.js';
-import type { Sandbox } from '../src/sandbox.js';
+import { detectDrift, refreshedState } from '../src/plan/drift.js';
+import { toListItem } from '../src/api/list-shape.js';
+import { plan } from '../src/plan/planner.js';
+import { renderDriftText } from '../src/render/render-drift.js';
+import type { Sandbox } from '../src/sandbox/sandbox.js';
 import { API_KEY, apply, env, project, readStateFile, sandbox } from './apply-harness.js';
 import { appliedEntry, body, definition, runCli, stateOf } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { StateStore } from '../src/state-store.js';
+import { StateStore } from '../src/state/state-store.js';
 import { apply, project, sandbox } from './apply-harness.js';
 import { body, fixture } from './helpers.js';
 

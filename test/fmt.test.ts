@@ -3,8 +3,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { definitionYaml, formatDefinitionText } from '../src/canonical-yaml.js';
-import { loadDefinitions } from '../src/load-definitions.js';
+import { definitionYaml, formatDefinitionText } from '../src/definitions/canonical-yaml.js';
+import { loadDefinitions } from '../src/definitions/load-definitions.js';
 import { fixture, runCli } from './helpers.js';
 
 /** `micro1 fmt`: canonical key order and style, comments kept, idempotent, errors reported and left alone. */

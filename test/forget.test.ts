@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { serializeState, type State } from '../src/state.js';
+import { serializeState, type State } from '../src/state/state.js';
 import { appliedEntry, definition, fixture, runCli, stateOf } from './helpers.js';
 
 /** A project with three applied interviews (one of them, `old/pm`, without its file) and an unconfirmed create. */

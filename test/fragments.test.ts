@@ -2,10 +2,10 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sortDiagnostics, type Diagnostic } from '../src/diagnostics.js';
-import { loadDefinitions, type LoadResult } from '../src/load-definitions.js';
-import { plan } from '../src/planner.js';
-import { renderPlanText } from '../src/render-text.js';
-import { serializeState, type State } from '../src/state.js';
+import { loadDefinitions, type LoadResult } from '../src/definitions/load-definitions.js';
+import { plan } from '../src/plan/planner.js';
+import { renderPlanText } from '../src/render/render-text.js';
+import { serializeState, type State } from '../src/state/state.js';
 import { fixture, runCli } from './helpers.js';
 
 /** `extends`: merging, provenance (source hash and "via"), and every error a fragment can cause, with its position. */

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Sandbox } from '../src/sandbox.js';
+import type { Sandbox } from '../src/sandbox/sandbox.js';
 
 /**
  * Real file-system limits for the tests: a small tmpfs gives a true ENOSPC, a read-only remount a

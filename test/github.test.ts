@@ -12,8 +12,8 @@ import {
   repoPath,
   STEP_SUMMARY_MAX_BYTES,
   workflowCommand,
-} from '../src/github.js';
-import { PLAN_COMMENT_MARKER } from '../src/render-markdown.js';
+} from '../src/render/github.js';
+import { PLAN_COMMENT_MARKER } from '../src/render/render-markdown.js';
 import { env, project, sandbox } from './apply-harness.js';
 import { fixture, runCli } from './helpers.js';
 

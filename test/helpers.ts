@@ -4,11 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { onTestFinished } from 'vitest';
-import { canonicalBody, type BodyField, type CanonicalBody } from '../src/canonical.js';
-import type { DefinitionInput } from '../src/interview-schema.js';
+import { canonicalBody, type BodyField, type CanonicalBody } from '../src/definitions/canonical.js';
+import type { DefinitionInput } from '../src/definitions/interview-schema.js';
 import { main, type Io } from '../src/cli.js';
-import type { Definition } from '../src/load-definitions.js';
-import { emptyState, type State, type StateEntry } from '../src/state.js';
+import type { Definition } from '../src/definitions/load-definitions.js';
+import { emptyState, type State, type StateEntry } from '../src/state/state.js';
 
 /**
  * Writes a small project tree to a fresh temp folder and returns its absolute path; the folder is

@@ -1,8 +1,8 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Fault } from '../src/sandbox.js';
-import { serializeState } from '../src/state.js';
+import type { Fault } from '../src/sandbox/sandbox.js';
+import { serializeState } from '../src/state/state.js';
 import { env, project, sandbox } from './apply-harness.js';
 import { runBin } from './chaos-harness.js';
 import { appliedEntry, definition, runCli, stateOf, stripAnsi } from './helpers.js';

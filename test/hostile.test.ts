@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Fault } from '../src/sandbox.js';
+import type { Fault } from '../src/sandbox/sandbox.js';
 import { env, project, readStateFile, sandbox } from './apply-harness.js';
 import { runBin } from './chaos-harness.js';
 import { fixture, runCli } from './helpers.js';

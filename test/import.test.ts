@@ -2,10 +2,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importCommand } from '../src/commands/import.js';
-import { acquireLock } from '../src/lock.js';
-import { planImport } from '../src/plan-import.js';
-import type { Fault, SeedInterview } from '../src/sandbox.js';
-import { emptyState } from '../src/state.js';
+import { acquireLock } from '../src/state/lock.js';
+import { planImport } from '../src/plan/plan-import.js';
+import type { Fault, SeedInterview } from '../src/sandbox/sandbox.js';
+import { emptyState } from '../src/state/state.js';
 import { env, project, readStateFile, sandbox } from './apply-harness.js';
 import { runCli } from './helpers.js';
 import { VirtualClock } from './virtual-clock.js';

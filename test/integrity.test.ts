@@ -3,10 +3,10 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { Lexer } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { importedFileText } from '../src/plan-import.js';
-import { serializeState, type State } from '../src/state.js';
-import { parseYamlSource } from '../src/yaml-file.js';
-import { parseSimpleYaml } from '../src/simple-yaml.js';
+import { importedFileText } from '../src/plan/plan-import.js';
+import { serializeState, type State } from '../src/state/state.js';
+import { parseYamlSource } from '../src/definitions/yaml-file.js';
+import { parseSimpleYaml } from '../src/definitions/simple-yaml.js';
 import { apply, calls, env, project, readStateFile, sandbox } from './apply-harness.js';
 import { appliedEntry, definition, fixture, runCli, stateOf } from './helpers.js';
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BODY_DEFAULTS, canonicalBody, type CanonicalBody } from '../src/canonical.js';
-import { CODING_LANGUAGES, INTERVIEW_LANGUAGES } from '../src/interview-schema.js';
+import { BODY_DEFAULTS, canonicalBody, type CanonicalBody } from '../src/definitions/canonical.js';
+import { CODING_LANGUAGES, INTERVIEW_LANGUAGES } from '../src/definitions/interview-schema.js';
 import {
   CODING_LANGUAGE_NAMES,
   codingLanguageCode,
@@ -14,7 +14,7 @@ import {
   minutesToSeconds,
   secondsToMinutes,
   toListItem,
-} from '../src/list-shape.js';
+} from '../src/api/list-shape.js';
 
 const META = { invite_url: 'https://interview.micro1.ai/intro/micro1?uid=abc', date_created: '2021-01-01 00:00:00', date_modified: '2021-01-02 00:00:00' };
 

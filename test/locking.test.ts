@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { readLock } from '../src/lock.js';
+import { readLock } from '../src/state/lock.js';
 import { API_KEY, project, readStateFile, sandbox } from './apply-harness.js';
 import { runBin, type BinResult } from './chaos-harness.js';
 

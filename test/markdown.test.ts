@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ApplyResult } from '../src/applier.js';
+import type { ApplyResult } from '../src/apply/applier.js';
 import type { Diagnostic } from '../src/diagnostics.js';
-import { plan, type Plan } from '../src/planner.js';
+import { plan, type Plan } from '../src/plan/planner.js';
 import {
   COMMENT_LIMIT,
   PLAN_COMMENT_MARKER,
@@ -10,9 +10,9 @@ import {
   renderInvalidMarkdown,
   renderNoChangesMarkdown,
   renderPlanMarkdown,
-} from '../src/render-markdown.js';
-import { summaryLine } from '../src/render-text.js';
-import { emptyState } from '../src/state.js';
+} from '../src/render/render-markdown.js';
+import { summaryLine } from '../src/render/render-text.js';
+import { emptyState } from '../src/state/state.js';
 import { appliedEntry, body, definition, fixture, runCli, stateOf } from './helpers.js';
 
 const ALL = { prune: false, targets: [], excludes: [] };

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { guardOutput, guardWorkflowCommands, mdCode, mdCodeBlock, mdHtml, mdText, visible } from '../src/neutralise.js';
-import { redact, secretsOf } from '../src/redact.js';
-import { renderErrorMarkdown } from '../src/render-markdown.js';
+import { guardOutput, guardWorkflowCommands, mdCode, mdCodeBlock, mdHtml, mdText, visible } from '../src/render/neutralise.js';
+import { redact, secretsOf } from '../src/render/redact.js';
+import { renderErrorMarkdown } from '../src/render/render-markdown.js';
 import { hasMentionOrReference, rawInvisibles, renderGfm, workflowCommandLines } from './render-harness.js';
 
 /**

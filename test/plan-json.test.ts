@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../src/diagnostics.js';
-import { plan } from '../src/planner.js';
-import { planToJson } from '../src/render-json.js';
-import { emptyState } from '../src/state.js';
+import { plan } from '../src/plan/planner.js';
+import { planToJson } from '../src/render/render-json.js';
+import { emptyState } from '../src/state/state.js';
 import { appliedEntry, body, definition, stateOf } from './helpers.js';
 
 const ALL = { prune: false, targets: [], excludes: [] };

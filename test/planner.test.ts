@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Definition } from '../src/load-definitions.js';
-import { countActions, hasChanges, plan, type Change, type Plan, type PlanOptions } from '../src/planner.js';
-import { emptyState, type State } from '../src/state.js';
+import type { Definition } from '../src/definitions/load-definitions.js';
+import { countActions, hasChanges, plan, type Change, type Plan, type PlanOptions } from '../src/plan/planner.js';
+import { emptyState, type State } from '../src/state/state.js';
 import { appliedEntry, body, definition, stateOf } from './helpers.js';
 
 /** The planner as a pure function: definitions and state in, a plan out, nothing read or written. */

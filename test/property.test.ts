@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BODY_DEFAULTS, jsonEqual } from '../src/canonical.js';
+import { BODY_DEFAULTS, jsonEqual } from '../src/definitions/canonical.js';
 import { planCommand } from '../src/commands/plan.js';
-import { hasChanges } from '../src/planner.js';
-import { startSandbox, type Sandbox } from '../src/sandbox.js';
+import { hasChanges } from '../src/plan/planner.js';
+import { startSandbox, type Sandbox } from '../src/sandbox/sandbox.js';
 import { apply, API_KEY, readStateFile } from './apply-harness.js';
 import { VirtualClock } from './virtual-clock.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimiter } from '../src/rate-limiter.js';
-import { backoffMs, MAX_RETRY_AFTER_MS, parseRetryAfter } from '../src/retry-policy.js';
+import { RateLimiter } from '../src/api/rate-limiter.js';
+import { backoffMs, MAX_RETRY_AFTER_MS, parseRetryAfter } from '../src/api/retry-policy.js';
 import { VirtualClock } from './virtual-clock.js';
 
 describe('RateLimiter', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../src/diagnostics.js';
-import { plan, type Plan } from '../src/planner.js';
-import { renderDiagnosticsText, renderPlanText, summaryLine } from '../src/render-text.js';
-import { emptyState } from '../src/state.js';
+import { plan, type Plan } from '../src/plan/planner.js';
+import { renderDiagnosticsText, renderPlanText, summaryLine } from '../src/render/render-text.js';
+import { emptyState } from '../src/state/state.js';
 import { appliedEntry, body, definition, stateOf, stripAnsi } from './helpers.js';
 
 const ALL = { prune: false, targets: [], excludes: [] };

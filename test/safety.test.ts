@@ -2,9 +2,9 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Micro1Error } from '../src/errors.js';
-import { plan, type Plan } from '../src/planner.js';
-import { checkDeleteSafety, deleteSafetyBreaches, deleteSafetyWarnings } from '../src/safety.js';
-import type { State } from '../src/state.js';
+import { plan, type Plan } from '../src/plan/planner.js';
+import { checkDeleteSafety, deleteSafetyBreaches, deleteSafetyWarnings } from '../src/plan/safety.js';
+import type { State } from '../src/state/state.js';
 import { apply, calls, env, project, readStateFile, sandbox } from './apply-harness.js';
 import { appliedEntry, definition, runCli, stateOf } from './helpers.js';
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BODY, BODY_FIELDS } from '../src/body-model.js';
-import { canonicalBody } from '../src/canonical.js';
-import { fromListItem, listComparable } from '../src/list-shape.js';
-import { startSandbox } from '../src/sandbox.js';
+import { BODY, BODY_FIELDS } from '../src/definitions/body-model.js';
+import { canonicalBody } from '../src/definitions/canonical.js';
+import { fromListItem, listComparable } from '../src/api/list-shape.js';
+import { startSandbox } from '../src/sandbox/sandbox.js';
 import { API_KEY } from './apply-harness.js';
 
 /**
@@ -12,10 +12,10 @@ import { API_KEY } from './apply-harness.js';
  */
 describe('the sandbox', () => {
   it('imports nothing of the product but the shared error type, and node built-ins', () => {
-    const source = readFileSync(new URL('../src/sandbox.ts', import.meta.url), 'utf8');
+    const source = readFileSync(new URL('../src/sandbox/sandbox.ts', import.meta.url), 'utf8');
     const imports = [...source.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'/gm)].map((m) => m[1]);
     expect(imports.length).toBeGreaterThan(0);
-    expect(imports.filter((i) => !i!.startsWith('node:') && i !== './errors.js')).toEqual([]);
+    expect(imports.filter((i) => !i!.startsWith('node:') && i !== '../errors.js')).toEqual([]);
   });
 
   it('agrees with the product model on defaults, key order and the list shape, for every declared field', async () => {

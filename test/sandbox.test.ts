@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sandboxCommand } from '../src/commands/sandbox.js';
-import { CODING_LANGUAGES, INTERVIEW_LANGUAGES } from '../src/interview-schema.js';
-import { startSandbox, type Fault, type FaultRequest, type Sandbox, type SandboxOptions } from '../src/sandbox.js';
+import { CODING_LANGUAGES, INTERVIEW_LANGUAGES } from '../src/definitions/interview-schema.js';
+import { startSandbox, type Fault, type FaultRequest, type Sandbox, type SandboxOptions } from '../src/sandbox/sandbox.js';
 
 const KEY = 'sk-sandbox-test-9f31c0';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { definitionJsonSchema } from '../src/interview-schema.js';
-import { loadDefinitions } from '../src/load-definitions.js';
+import { definitionJsonSchema } from '../src/definitions/interview-schema.js';
+import { loadDefinitions } from '../src/definitions/load-definitions.js';
 import { didYouMean } from '../src/suggest.js';
 import { fixture } from './helpers.js';
 

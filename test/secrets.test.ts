@@ -7,8 +7,8 @@ import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeF
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { COMMANDS } from '../src/cli.js';
-import { isLoopback } from '../src/client.js';
-import { startSandbox, type Fault, type Sandbox, type SeedInterview } from '../src/sandbox.js';
+import { isLoopback } from '../src/api/client.js';
+import { startSandbox, type Fault, type Sandbox, type SeedInterview } from '../src/sandbox/sandbox.js';
 import { runBin } from './chaos-harness.js';
 import { closedPort, fixture, runCli } from './helpers.js';
 

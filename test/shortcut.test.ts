@@ -1,9 +1,9 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { combinedHash, loadDefinitions } from '../src/load-definitions.js';
-import { plan } from '../src/planner.js';
-import { emptyState, readState, writeState, type State } from '../src/state.js';
+import { combinedHash, loadDefinitions } from '../src/definitions/load-definitions.js';
+import { plan } from '../src/plan/planner.js';
+import { emptyState, readState, writeState, type State } from '../src/state/state.js';
 import { fixture, runCli } from './helpers.js';
 
 /**

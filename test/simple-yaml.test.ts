@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import fg from 'fast-glob';
 import { Composer, Parser, isMap } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { parseSimpleYaml } from '../src/simple-yaml.js';
+import { parseSimpleYaml } from '../src/definitions/simple-yaml.js';
 
 /**
  * The fast path must give exactly what the yaml package gives, or `undefined`. Every test here is

@@ -1,11 +1,11 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BODY_DEFAULTS, jsonEqual } from '../src/canonical.js';
+import { BODY_DEFAULTS, jsonEqual } from '../src/definitions/canonical.js';
 import { planCommand } from '../src/commands/plan.js';
-import { hasChanges, isActionable } from '../src/planner.js';
-import { renderApplySummary } from '../src/render-apply.js';
-import type { Fault, RecordedRequest } from '../src/sandbox.js';
+import { hasChanges, isActionable } from '../src/plan/planner.js';
+import { renderApplySummary } from '../src/render/render-apply.js';
+import type { Fault, RecordedRequest } from '../src/sandbox/sandbox.js';
 import { apply, env, project, readStateFile, sandbox } from './apply-harness.js';
 import { random } from './chaos-harness.js';
 import { VirtualClock } from './virtual-clock.js';

@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BODY, BODY_FIELDS } from '../src/body-model.js';
-import { readState } from '../src/state.js';
+import { BODY, BODY_FIELDS } from '../src/definitions/body-model.js';
+import { readState } from '../src/state/state.js';
 import { apply, env, project, sandbox } from './apply-harness.js';
 import { fixture, runCli } from './helpers.js';
 

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { acquireLock } from '../src/lock.js';
-import { keyProblem, moveInState, removeFromState } from '../src/state-edits.js';
-import { serializeState, type State } from '../src/state.js';
+import { acquireLock } from '../src/state/lock.js';
+import { keyProblem, moveInState, removeFromState } from '../src/state/state-edits.js';
+import { serializeState, type State } from '../src/state/state.js';
 import { apply, calls, env, project, readStateFile, sandbox } from './apply-harness.js';
 import { appliedEntry, body, definition, fixture, runCli, stateOf } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { foldJournal, loadState, StateStore, type JournalEntry } from '../src/state-store.js';
-import { interviewRecord, readState, serializeState } from '../src/state.js';
+import { foldJournal, loadState, StateStore, type JournalEntry } from '../src/state/state-store.js';
+import { interviewRecord, readState, serializeState } from '../src/state/state.js';
 import { body, fixture } from './helpers.js';
 import { random } from './virtual-clock.js';
 

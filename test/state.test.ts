@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Micro1Error } from '../src/errors.js';
-import { emptyState, readState, serializeState, writeState, type State } from '../src/state.js';
+import { emptyState, readState, serializeState, writeState, type State } from '../src/state/state.js';
 import { appliedEntry, body, definition, fixture, stateOf } from './helpers.js';
 
 const RESTORE =

@@ -1,10 +1,10 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CanonicalBody } from '../src/canonical.js';
-import { detectDrift, refreshedState } from '../src/drift.js';
-import type { SeedInterview } from '../src/sandbox.js';
-import { readState, serializeState, writeState } from '../src/state.js';
+import type { CanonicalBody } from '../src/definitions/canonical.js';
+import { detectDrift, refreshedState } from '../src/plan/drift.js';
+import type { SeedInterview } from '../src/sandbox/sandbox.js';
+import { readState, serializeState, writeState } from '../src/state/state.js';
 import { env, project, readStateFile, sandbox } from './apply-harness.js';
 import { body, fixture, runCli } from './helpers.js';
 

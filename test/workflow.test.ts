@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { PLAN_COMMENT_MARKER } from '../src/render-markdown.js';
-import type { Sandbox } from '../src/sandbox.js';
+import { PLAN_COMMENT_MARKER } from '../src/render/render-markdown.js';
+import type { Sandbox } from '../src/sandbox/sandbox.js';
 import { API_KEY, sandbox } from './apply-harness.js';
 import { fixture } from './helpers.js';
 

@@ -1,4 +1,4 @@
-import type { ApplyProgress } from '../applier.js';
+import type { ApplyProgress } from '../apply/applier.js';
 import type { CliIo } from '../io.js';
 import type { ApplyOutcome } from '../commands/apply.js';
 import { Micro1Error } from '../errors.js';
@@ -38,7 +38,7 @@ export const apply = defineCommand('apply', {
       });
     }
     const { applyCommand } = await import('../commands/apply.js');
-    const { renderPlanText, summaryLine } = await import('../render-text.js');
+    const { renderPlanText, summaryLine } = await import('../render/render-text.js');
     const style = { color: useColor(io) };
     const interrupt = onInterrupt(io);
     let promptClosed: 'ctrl-c' | 'ctrl-d' | undefined;
@@ -75,10 +75,10 @@ export const apply = defineCommand('apply', {
 
 /** Prints what apply did and picks the exit code. */
 async function report(io: CliIo, outcome: ApplyOutcome, promptClosed: 'ctrl-c' | 'ctrl-d' | undefined, signal: 'SIGINT' | 'SIGTERM' | undefined): Promise<number> {
-  const { summaryLine } = await import('../render-text.js');
-  const { renderApplySummary } = await import('../render-apply.js');
-  const md = await import('../render-markdown.js');
-  const gh = await import('../github.js');
+  const { summaryLine } = await import('../render/render-text.js');
+  const { renderApplySummary } = await import('../render/render-apply.js');
+  const md = await import('../render/render-markdown.js');
+  const gh = await import('../render/github.js');
   const github = gh.githubContext(io.env);
   if (outcome.kind === 'invalid') {
     const diagnostics = outcome.project.diagnostics;
@@ -139,7 +139,7 @@ function onInterrupt(io: CliIo) {
 
 /** On a terminal, one line redrawn in place; otherwise a line every PROGRESS_LINE_MS. */
 async function progressPrinter(io: CliIo): Promise<(progress: ApplyProgress) => void> {
-  const { renderProgress } = await import('../render-apply.js');
+  const { renderProgress } = await import('../render/render-apply.js');
   const started = Date.now();
   let lastLine = started;
   return (progress) => {

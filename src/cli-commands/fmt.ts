@@ -8,7 +8,7 @@ export const fmt = defineCommand('fmt', {
   notes: ['Files with errors are reported and left as they are.'],
   async run(values, _positionals, io) {
     const { fmtCommand } = await import('../commands/fmt.js');
-    const { renderFmtSummary } = await import('../render-fmt.js');
+    const { renderFmtSummary } = await import('../render/render-fmt.js');
     const check = values.check;
     const outcome = await fmtCommand({ cwd: io.cwd, env: io.env, check, ...(values.config ? { configPath: values.config } : {}) });
     await printDiagnostics(io, outcome.diagnostics);

@@ -1,4 +1,4 @@
-import { visible } from '../neutralise.js';
+import { visible } from '../render/neutralise.js';
 import { CONFIG_FLAG, defineCommand, EXIT, usageError } from './define.js';
 
 export const forget = defineCommand('forget', {

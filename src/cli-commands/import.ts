@@ -1,4 +1,4 @@
-import { visible } from '../neutralise.js';
+import { visible } from '../render/neutralise.js';
 import { CONFIG_FLAG, defineCommand, EXIT } from './define.js';
 import { printDiagnostics } from './output.js';
 
@@ -16,7 +16,7 @@ export const importCmd = defineCommand('import', {
   ],
   async run(values, _positionals, io) {
     const { importCommand } = await import('../commands/import.js');
-    const { renderImportSummary } = await import('../render-import.js');
+    const { renderImportSummary } = await import('../render/render-import.js');
     const outcome = await importCommand({
       cwd: io.cwd,
       env: io.env,

@@ -1,10 +1,10 @@
 import { appendFileSync, existsSync, statSync } from 'node:fs';
 import type { Io } from '../io.js';
 import { countLine, type Diagnostic } from '../diagnostics.js';
-import { STEP_SUMMARY_MAX_BYTES, type GithubContext } from '../github.js';
-import { guardWorkflowCommands } from '../neutralise.js';
-import { redact, secretsOf } from '../redact.js';
-import type { MarkdownLimit } from '../render-markdown.js';
+import { STEP_SUMMARY_MAX_BYTES, type GithubContext } from '../render/github.js';
+import { guardWorkflowCommands } from '../render/neutralise.js';
+import { redact, secretsOf } from '../render/redact.js';
+import type { MarkdownLimit } from '../render/render-markdown.js';
 
 /** What the command modules share for printing: colour, diagnostics and the GitHub step summary. */
 
@@ -18,7 +18,7 @@ export function useColor(io: Io, stream: 'stdout' | 'stderr' = 'stdout'): boolea
 /** Diagnostics on stderr, coloured only if stderr is a terminal; with `refused`, a count and what was not done. */
 export async function printDiagnostics(io: Io, diagnostics: readonly Diagnostic[], refused?: string): Promise<void> {
   if (diagnostics.length === 0 && refused === undefined) return;
-  const { renderDiagnosticsText } = await import('../render-text.js');
+  const { renderDiagnosticsText } = await import('../render/render-text.js');
   const text = renderDiagnosticsText(diagnostics, { color: useColor(io, 'stderr') });
   io.stderr(refused === undefined ? `${text}\n` : `${text}\n${countLine(diagnostics)}: ${refused}\n`);
 }

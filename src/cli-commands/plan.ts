@@ -1,4 +1,4 @@
-import { visible } from '../neutralise.js';
+import { visible } from '../render/neutralise.js';
 import { CONFIG_FLAG, defineCommand, EXIT, SELECTION_FLAGS, usageError } from './define.js';
 import { appendStepSummary, printDiagnostics, useColor } from './output.js';
 
@@ -34,12 +34,12 @@ export const plan = defineCommand('plan', {
       ...(values.prune ? { prune: true } : {}),
       ...(values.refresh ? { refresh: true } : {}),
     });
-    const { renderPlanText } = await import('../render-text.js');
-    const { renderDriftText } = await import('../render-drift.js');
-    const { planToJson } = await import('../render-json.js');
-    const { hasChanges } = await import('../planner.js');
-    const md = await import('../render-markdown.js');
-    const gh = await import('../github.js');
+    const { renderPlanText } = await import('../render/render-text.js');
+    const { renderDriftText } = await import('../render/render-drift.js');
+    const { planToJson } = await import('../render/render-json.js');
+    const { hasChanges } = await import('../plan/planner.js');
+    const md = await import('../render/render-markdown.js');
+    const gh = await import('../render/github.js');
     const github = gh.githubContext(io.env);
     const style = { color: useColor(io) };
     const diagnostics = outcome.project.diagnostics;

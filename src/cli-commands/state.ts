@@ -15,7 +15,7 @@ export const state = defineCommand('state', {
   async run(values, positionals, io) {
     const [sub, ...args] = positionals;
     const commands = await import('../commands/state.js');
-    const render = await import('../render-state.js');
+    const render = await import('../render/render-state.js');
     const base = { cwd: io.cwd, env: io.env, notice: (message: string) => io.stderr(`${message}\n`), ...(values.config ? { configPath: values.config } : {}) };
     const expect = (ok: boolean, usage: string) => {
       if (!ok) throw usageError(`usage: micro1 state ${usage}`, 'state');

@@ -10,7 +10,7 @@ export const validate = defineCommand('validate', {
     const { validateCommand, validationToJson } = await import('../commands/validate.js');
     const outcome = await validateCommand({ cwd: io.cwd, env: io.env, ...(values.config ? { configPath: values.config } : {}) });
     const { diagnostics, definitions, config } = outcome.project;
-    const gh = await import('../github.js');
+    const gh = await import('../render/github.js');
     const github = gh.githubContext(io.env);
     if (github.annotations) io.annotate(gh.diagnosticAnnotations(diagnostics, (file) => gh.repoPath(config.projectRoot, file, github.workspace)));
     if (values.json) io.stdout(`${JSON.stringify(validationToJson(outcome), null, 2)}\n`);

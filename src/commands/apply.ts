@@ -1,20 +1,20 @@
 import path from 'node:path';
-import { applyChanges, type ApplyProgress, type ApplyResult } from '../applier.js';
-import type { BodyField } from '../canonical.js';
-import { checkBaseUrl, Micro1Client } from '../client.js';
+import { applyChanges, type ApplyProgress, type ApplyResult } from '../apply/applier.js';
+import type { BodyField } from '../definitions/canonical.js';
+import { checkBaseUrl, Micro1Client } from '../api/client.js';
 import { DEFAULT_APPLY_MAX_DURATION_MS } from '../config.js';
 import { systemClock, type Clock } from '../clock.js';
 import { Micro1Error } from '../errors.js';
 import { plural } from '../diagnostics.js';
-import { plan as makePlan, hasChanges, unknownFields, type Change, type Plan } from '../planner.js';
+import { plan as makePlan, hasChanges, unknownFields, type Change, type Plan } from '../plan/planner.js';
 import { hasErrors, loadProject, type Project, type ProjectOptions } from '../project.js';
-import type { JsonChange } from '../render-json.js';
-import { readSavedPlan, savedPlanMismatch, type SavedPlan } from '../saved-plan.js';
-import { checkDeleteSafety } from '../safety.js';
-import { openForWriting } from '../state-store.js';
-import { entryOf, type State } from '../state.js';
-import type { StateStore } from '../state-store.js';
-import type { WriteFs } from '../file-io.js';
+import type { JsonChange } from '../render/render-json.js';
+import { readSavedPlan, savedPlanMismatch, type SavedPlan } from '../state/saved-plan.js';
+import { checkDeleteSafety } from '../plan/safety.js';
+import { openForWriting } from '../state/state-store.js';
+import { entryOf, type State } from '../state/state.js';
+import type { StateStore } from '../state/state-store.js';
+import type { WriteFs } from '../state/file-io.js';
 
 export interface ApplyCommandOptions extends ProjectOptions {
   /** A plan saved by `plan --out`: applied exactly, refused if stale. */

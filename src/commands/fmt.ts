@@ -1,14 +1,14 @@
 import { existsSync, lstatSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { formatDefinitionText } from '../canonical-yaml.js';
+import { formatDefinitionText } from '../definitions/canonical-yaml.js';
 import { loadConfig } from '../config.js';
 import { sortDiagnostics, type Diagnostic } from '../diagnostics.js';
 import { Micro1Error } from '../errors.js';
-import { discoverFiles, loadDefinitions } from '../load-definitions.js';
+import { discoverFiles, loadDefinitions } from '../definitions/load-definitions.js';
 import type { ProjectOptions } from '../project.js';
-import { isAlive, removeDeadTemps, TEMP_PATTERN, writeFileAtomic } from '../file-io.js';
-import { readBounded } from '../source-files.js';
-import { parseYamlSource } from '../yaml-file.js';
+import { isAlive, removeDeadTemps, TEMP_PATTERN, writeFileAtomic } from '../state/file-io.js';
+import { readBounded } from '../definitions/source-files.js';
+import { parseYamlSource } from '../definitions/yaml-file.js';
 
 export interface FmtCommandOptions extends ProjectOptions {
   /** Write nothing; report the files that would change. */

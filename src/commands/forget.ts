@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config.js';
 import { Micro1Error } from '../errors.js';
-import { discoverFiles } from '../load-definitions.js';
-import { entryOf, interviewRecord, type State } from '../state.js';
-import { openForWriting } from '../state-store.js';
+import { discoverFiles } from '../definitions/load-definitions.js';
+import { entryOf, interviewRecord, type State } from '../state/state.js';
+import { openForWriting } from '../state/state-store.js';
 import { didYouMean } from '../suggest.js';
 import { posixRelative } from '../paths.js';
 

@@ -2,14 +2,14 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
 import { loadConfig } from '../config.js';
-import { discoverFiles } from '../load-definitions.js';
-import { planImport, type ImportPlan } from '../plan-import.js';
+import { discoverFiles } from '../definitions/load-definitions.js';
+import { planImport, type ImportPlan } from '../plan/plan-import.js';
 import { hasErrors, loadProject, type Project, type ProjectOptions } from '../project.js';
-import { connect, readLiveList } from '../read-live.js';
-import { interviewRecord } from '../state.js';
-import { writeFileAtomic } from '../file-io.js';
+import { connect, readLiveList } from '../api/read-live.js';
+import { interviewRecord } from '../state/state.js';
+import { writeFileAtomic } from '../state/file-io.js';
 import { removeLeftovers, temporaryFolder } from './fmt.js';
-import { openForWriting } from '../state-store.js';
+import { openForWriting } from '../state/state-store.js';
 
 export interface ImportCommandOptions extends ProjectOptions {
   /** Only interviews whose name contains this (micro1's own `keyword` filter). */

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
-import { detectDrift, refreshedState, type Drift } from '../drift.js';
-import { loadDefinitions } from '../load-definitions.js';
-import { plan as makePlan, type Plan } from '../planner.js';
+import { detectDrift, refreshedState, type Drift } from '../plan/drift.js';
+import { loadDefinitions } from '../definitions/load-definitions.js';
+import { plan as makePlan, type Plan } from '../plan/planner.js';
 import { hasErrors, loadProject, type Project, type ProjectOptions } from '../project.js';
-import { connect, readLiveList } from '../read-live.js';
-import { deleteSafetyWarnings } from '../safety.js';
-import { writeSavedPlan } from '../saved-plan.js';
+import { connect, readLiveList } from '../api/read-live.js';
+import { deleteSafetyWarnings } from '../plan/safety.js';
+import { writeSavedPlan } from '../state/saved-plan.js';
 
 export interface PlanCommandOptions extends ProjectOptions {
   targets: string[];

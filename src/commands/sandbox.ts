@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, YAMLParseError } from 'yaml';
 import { errnoCode, Micro1Error } from '../errors.js';
-import { startSandbox, validateInterviewBody, type Sandbox, type SeedInterview } from '../sandbox.js';
+import { startSandbox, validateInterviewBody, type Sandbox, type SeedInterview } from '../sandbox/sandbox.js';
 
 export interface SandboxCommandOptions {
   /** 0 or absent: any free port. */

@@ -1,4 +1,4 @@
-import { definitionJsonSchema } from '../interview-schema.js';
+import { definitionJsonSchema } from '../definitions/interview-schema.js';
 
 /** The JSON Schema of an interview definition, for editors (yaml-language-server), as `micro1 schema` prints it. */
 export function schemaCommand(): string {

@@ -3,10 +3,10 @@ import path from 'node:path';
 import { loadConfig, type ResolvedConfig } from '../config.js';
 import { Micro1Error } from '../errors.js';
 import type { ProjectOptions } from '../project.js';
-import { entryOf, type State, type StateEntry } from '../state.js';
-import { moveInState, removeFromState, unknownKey, type EditResult } from '../state-edits.js';
-import { loadState, openForWriting } from '../state-store.js';
-import { parseYamlSource } from '../yaml-file.js';
+import { entryOf, type State, type StateEntry } from '../state/state.js';
+import { moveInState, removeFromState, unknownKey, type EditResult } from '../state/state-edits.js';
+import { loadState, openForWriting } from '../state/state-store.js';
+import { parseYamlSource } from '../definitions/yaml-file.js';
 
 export interface StateCommandOptions extends ProjectOptions {
   notice(message: string): void;

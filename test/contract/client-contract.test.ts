@@ -2,8 +2,8 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Micro1Client } from '../../src/client.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox.js';
+import { Micro1Client } from '../../src/api/client.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { apply, project } from '../apply-harness.js';
 import { startPrism, type Prism, type Violation } from './prism.js';
 

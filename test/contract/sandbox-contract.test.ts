@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalBody } from '../../src/canonical.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox.js';
+import { canonicalBody } from '../../src/definitions/canonical.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { SPEC, startPrism, violationsOf, type Prism, type Violation } from './prism.js';
 
 /**

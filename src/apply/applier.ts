@@ -1,0 +1,391 @@
+import pLimit from 'p-limit';
+import { jsonEqual, type CanonicalBody } from '../definitions/canonical.js';
+import { ApiError, OUTCOME_UNKNOWN, type Micro1Client } from '../api/client.js';
+import type { Clock } from '../clock.js';
+import { fromListItem, listComparable } from '../api/list-shape.js';
+import type { Change } from '../plan/planner.js';
+import { RateLimiter } from '../api/rate-limiter.js';
+import { LIVE_PAGE_SIZE, pageThrough } from '../api/read-live.js';
+import { backoffMs } from '../api/retry-policy.js';
+import { LONG_WAIT_MS, NotSent as Skipped, sendWithRetry, type SendPolicy } from '../api/send-with-retry.js';
+import type { StateStore } from '../state/state-store.js';
+import { entryOf, type StateEntry } from '../state/state.js';
+
+export interface ApplySettings {
+  concurrency: number;
+  requestsPerSecond: number;
+  maxRetries: number;
+  failFast: boolean;
+  /** apply.maxDurationMs: after this long nothing new is sent and no wait is begun that would end later. */
+  maxDurationMs: number;
+}
+
+export interface ApplyDeps {
+  client: Micro1Client;
+  clock: Clock;
+  store: StateStore;
+  /** Aborted on Ctrl-C / SIGTERM: start nothing new. */
+  stop: AbortSignal;
+  onProgress?: (progress: ApplyProgress) => void;
+  /** A line for the user while it runs (a long wait and what for). */
+  notice?: (message: string) => void;
+}
+
+export interface ApplyProgress {
+  done: number;
+  failed: number;
+  total: number;
+  requests: number;
+}
+
+export interface ApplyFailure {
+  key: string;
+  file: string;
+  action: Change['action'];
+  message: string;
+  hint?: string;
+}
+
+export interface ApplyResult {
+  created: number;
+  updated: number;
+  deleted: number;
+  /** Creates whose earlier, unconfirmed attempt was found on micro1 and adopted instead of re-sent. */
+  reconciled: number;
+  failures: ApplyFailure[];
+  /** Changes never started (interrupted, --fail-fast, or stopped by an auth failure). */
+  skipped: number;
+  requests: number;
+  /** Why the whole run stopped early, if it did. */
+  stoppedBecause?: 'interrupted' | 'auth' | 'fail-fast' | 'deadline' | 'unreachable';
+  /** For `deadline` and `unreachable`: what happened, once for the whole run, and what to do. */
+  stopReason?: string;
+  stopHint?: string;
+}
+
+/** Connection failures in a row, across all workers, after which micro1 is taken to be unreachable. */
+export const UNREACHABLE_AFTER = 5;
+
+
+/**
+ * Makes micro1 match a plan: creates, then updates, then deletes, each phase at the configured
+ * concurrency and rate. Every confirmed change is recorded in the store at once; a create is
+ * recorded as pending before it is sent, and an unconfirmed one is looked up by name before
+ * anything is sent again, so no run, however it ends, leaves a duplicate or loses an update.
+ */
+export async function applyChanges(changes: readonly Change[], settings: ApplySettings, deps: ApplyDeps): Promise<ApplyResult> {
+  const run = new ApplyRun(settings, deps, changes.filter((c) => c.action !== 'no-op').length);
+  // A file that moved but pins the same interview needs no request: only its state key changes.
+  for (const moved of changes.filter((c) => c.action === 'no-op' && c.movedFrom !== undefined)) run.rekey(moved);
+  for (const action of ['create', 'update', 'delete'] as const) {
+    await run.phase(changes.filter((c) => c.action === action));
+  }
+  return run.result();
+}
+
+class ApplyRun {
+  private readonly limiter: RateLimiter;
+  private readonly limit: ReturnType<typeof pLimit>;
+  private readonly counts = { created: 0, updated: 0, deleted: 0, reconciled: 0, skipped: 0, requests: 0, done: 0 };
+  private readonly failures: ApplyFailure[] = [];
+  /** Which key manages each id, kept as changes are recorded: one lookup per create, not a scan of the state. */
+  private readonly managedBy: Map<string, string>;
+  private stoppedBecause: ApplyResult['stoppedBecause'];
+  private stopReason: Pick<ApplyResult, 'stopReason' | 'stopHint'> = {};
+  private readonly deadline: number;
+  private unreachableInARow = 0;
+  private announcedUntil = -Infinity;
+  /** An unexpected error (a bug): start nothing new while the rest finish. */
+  private halted: unknown;
+  /** micro1's list as id → name, read once before the first delete (see `identify`). */
+  private liveNames: Promise<Map<string, string>> | undefined;
+
+  constructor(
+    private readonly settings: ApplySettings,
+    private readonly deps: ApplyDeps,
+    private readonly total: number,
+  ) {
+    this.limiter = new RateLimiter(settings.requestsPerSecond, deps.clock);
+    this.managedBy = new Map(Object.entries(deps.store.state.interviews).map(([key, e]) => [e.id, key]));
+    this.limit = pLimit(settings.concurrency);
+    this.deadline = deps.clock.now() + settings.maxDurationMs;
+  }
+
+  async phase(changes: readonly Change[]): Promise<void> {
+    // allSettled: even on an unexpected error, return only once nothing is in flight, so that
+    // nothing is sent after the caller releases the lock.
+    const settled = await Promise.allSettled(changes.map((change) => this.limit(() => this.one(change))));
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+  }
+
+  result(): ApplyResult {
+    const { done: _done, ...counts } = this.counts;
+    return { ...counts, failures: this.failures, ...(this.stoppedBecause ? { stoppedBecause: this.stoppedBecause } : {}), ...this.stopReason };
+  }
+
+  rekey(change: Change): void {
+    // Nothing is sent, so what micro1 never showed us stays unseen.
+    const unseen = entryOf(this.deps.store.state, change.movedFrom!)?.unseen;
+    this.record(change, change.id!, change.after!, unseen);
+  }
+
+  private stopped(): boolean {
+    if (this.deps.stop.aborted) this.stoppedBecause ??= 'interrupted';
+    if (this.deps.clock.now() >= this.deadline) this.stopAtDeadline();
+    // A state that can no longer be written stops new requests at once; the store says what was kept.
+    return this.deps.stop.aborted || this.stoppedBecause !== undefined || this.deps.store.failure !== undefined || this.halted !== undefined;
+  }
+
+  private async one(change: Change): Promise<void> {
+    if (this.stopped()) {
+      this.counts.skipped++;
+      return;
+    }
+    try {
+      if (change.action === 'create') await this.create(change);
+      else if (change.action === 'update') await this.update(change, change.id!);
+      else if (change.action === 'delete') await this.delete(change);
+      this.counts.done++;
+    } catch (error) {
+      // The store could not write this change down: it is kept in memory and reported by the store.
+      if (error instanceof Skipped || error === this.deps.store.failure) {
+        this.counts.skipped++;
+        return;
+      }
+      if (!(error instanceof ApiError)) this.halted ??= error;
+      this.fail(change, error);
+    }
+    this.deps.onProgress?.({ done: this.counts.done, failed: this.failures.length, total: this.total, requests: this.counts.requests });
+  }
+
+  private async create(change: Change): Promise<void> {
+    const spec = change.after!;
+    const { store } = this.deps;
+    const earlier = store.pendingCreate(change.key);
+    if (earlier !== undefined) {
+      // A previous run sent this create and never learned the outcome: look before sending again.
+      const found = await this.lookup(earlier.interview_name, earlier.spec);
+      if (found !== undefined) return this.adopt(change, found, earlier.spec);
+      store.record({ op: 'pending-cleared', key: change.key });
+    }
+    // On disk before it is sent, so a kill -9 after the send still knows to look it up first.
+    await store.recordDurable({ op: 'pending', pending: { key: change.key, interview_name: spec.interview_name, spec, sourceHash: change.sourceHash ?? '', startedAt: this.isoNow() } });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { id } = await this.send(() => this.deps.client.create(spec), { retryUnknown: false });
+        // Recorded over another key, the id would be managed twice: a later prune of one key
+        // would delete the interview the other still manages.
+        const holder = this.managedBy.get(id);
+        if (holder !== undefined && holder !== change.key) {
+          store.record({ op: 'pending-cleared', key: change.key });
+          throw new SharedIdAnswer(`micro1 answered the create with id ${id}, which ${holder} already manages: not recorded for ${change.key}`, spec.interview_name);
+        }
+        this.record(change, id, spec);
+        this.counts.created++;
+        return;
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        if (error.kind === 'bad-request') store.record({ op: 'pending-cleared', key: change.key });
+        const unknownOutcome = OUTCOME_UNKNOWN.includes(error.kind);
+        if (!unknownOutcome || attempt >= this.settings.maxRetries || this.stopped()) throw error;
+        await this.deps.clock.sleep(backoffMs(attempt, this.deps.clock), this.deps.stop);
+        // Never re-send blindly: the first attempt may have created it.
+        const found = await this.lookup(spec.interview_name, spec);
+        if (found !== undefined) return this.adopt(change, found, spec);
+      }
+    }
+  }
+
+  /** Records an interview found on micro1 as this key's, then brings it to the planned body. */
+  private async adopt(change: Change, id: string, sentSpec: CanonicalBody): Promise<void> {
+    this.record(change, id, sentSpec);
+    this.counts.reconciled++;
+    if (!jsonEqual(sentSpec, change.after)) await this.update(change, id);
+    else this.counts.created++;
+  }
+
+  private async update(change: Change, id: string): Promise<void> {
+    const spec = change.after!;
+    await this.send(() => this.deps.client.update(id, spec), { retryUnknown: true });
+    this.record(change, id, spec);
+    this.counts.updated++;
+  }
+
+  private async delete(change: Change): Promise<void> {
+    if ((await this.identify(change)) === 'listed') {
+      try {
+        await this.send(() => this.deps.client.delete(change.id!), { retryUnknown: true });
+      } catch (error) {
+        // Already gone is what we wanted.
+        if (!(error instanceof ApiError && error.kind === 'not-found')) throw error;
+      }
+    }
+    this.deps.store.record({ op: 'deleted', key: change.key });
+    this.managedBy.delete(change.id!);
+    this.counts.deleted++;
+  }
+
+  /**
+   * A delete is the one request that cannot be undone, and its id comes from the state file, which
+   * a pull request can edit. So micro1's list is read once before the first delete: an id it does
+   * not list is already gone (deleted outside git, or by a run killed before it recorded it), which
+   * is what was wanted; an id it lists under another name than the state recorded may be someone
+   * else's interview (or was renamed outside git), and that delete fails, unsent.
+   */
+  private async identify(change: Change): Promise<'listed' | 'gone'> {
+    this.liveNames ??= pageThrough((page) => this.send(() => this.deps.client.list({ page, limit: LIVE_PAGE_SIZE }), { retryUnknown: true })).then(
+      ({ items }) => new Map(items.map((i) => [i.interview_id, i.interview_name])),
+    );
+    const live = (await this.liveNames).get(change.id!);
+    if (live === undefined) return 'gone';
+    const recorded = change.before!.interview_name;
+    if (live === recorded) return 'listed';
+    throw new UnconfirmedIdentity(`not deleted: micro1 lists id ${change.id} as ${JSON.stringify(live)}, not ${JSON.stringify(recorded)} as the state recorded, so it may be another interview (the state edited, or the interview renamed outside git)`);
+  }
+
+  /**
+   * The interview an unconfirmed create made, if any: same name, not managed under another key
+   * and, when several match, the one whose fields match what was sent.
+   */
+  private async lookup(name: string, spec: CanonicalBody): Promise<string | undefined> {
+    const managed = this.managedBy;
+    const { items } = await pageThrough((page) => this.send(() => this.deps.client.list({ page, limit: LIVE_PAGE_SIZE, keyword: name }), { retryUnknown: true }));
+    const candidates = items.filter((i) => i.interview_name === name && !managed.has(i.interview_id));
+    if (candidates.length <= 1) return candidates[0]?.interview_id;
+    const wanted = listComparable(spec);
+    const same = candidates.filter((i) => jsonEqual(listComparable(fromListItem(i).body), wanted));
+    if (same.length === 1) return same[0]!.interview_id;
+    throw new ApiError(
+      'bad-request',
+      `${candidates.length} unmanaged interviews named "${name}" exist on micro1 and the last create was not confirmed, so which one it made is unclear; pin the right one with \`id:\` in the file`,
+    );
+  }
+
+  /**
+   * One request, paced by the shared limiter. 429/503 pause every worker for Retry-After and are
+   * sent again; with `retryUnknown`, 5xx, timeouts and resets are retried with backoff too.
+   */
+  private async send<T>(attempt: () => Promise<T>, options: { retryUnknown: boolean }): Promise<T> {
+    const policy: SendPolicy = {
+      limiter: this.limiter,
+      clock: this.deps.clock,
+      maxRetries: this.settings.maxRetries,
+      stop: this.deps.stop,
+      stopped: () => this.stopped(),
+      onAttempt: () => void this.counts.requests++,
+      onOutcome: (failure) => this.breaker(failure),
+      onWait: (ms, reason) => this.announceWait(ms, reason),
+      deadline: this.deadline,
+    };
+    try {
+      return await sendWithRetry(attempt, policy, options);
+    } catch (error) {
+      if (error instanceof ApiError && error.kind === 'auth') this.stoppedBecause = 'auth';
+      if (error instanceof Skipped && error.reason === 'deadline') this.stopAtDeadline();
+      throw error;
+    }
+  }
+
+  /**
+   * The circuit breaker: refused, DNS, TLS or reset before any answer, UNREACHABLE_AFTER times in
+   * a row across all workers, stops the run with one message instead of one failure per change.
+   */
+  private breaker(failure: ApiError | undefined): void {
+    if (failure?.unreachable !== true) {
+      this.unreachableInARow = 0;
+      return;
+    }
+    if (++this.unreachableInARow < UNREACHABLE_AFTER || this.stoppedBecause !== undefined) return;
+    this.stoppedBecause = 'unreachable';
+    this.stopReason = {
+      stopReason: `Cannot reach micro1: ${failure.message} (${UNREACHABLE_AFTER} attempts in a row), so nothing more was sent`,
+      stopHint: 'check the URL micro1-sync sends to: MICRO1_API_URL if set, else api.baseUrl in the config (and the network, proxy or VPN); then run `micro1 apply` again',
+    };
+  }
+
+  private stopAtDeadline(): void {
+    if (this.stoppedBecause !== undefined) return;
+    this.stoppedBecause = 'deadline';
+    const minutes = Math.round(this.settings.maxDurationMs / 6_000) / 10;
+    this.stopReason = {
+      stopReason: `apply.maxDurationMs (${minutes} min) has passed, or the next wait would end after it, so nothing more was sent; requests already sent were finished`,
+      stopHint: 'run `micro1 apply` again later, or raise apply.maxDurationMs in the config',
+    };
+  }
+
+  /** Announces a long wait once, not once per worker that waits for the same pause. */
+  private announceWait(ms: number, reason: string): void {
+    const until = this.deps.clock.now() + ms;
+    if (ms < LONG_WAIT_MS || until <= this.announcedUntil + LONG_WAIT_MS) return;
+    this.announcedUntil = until;
+    this.deps.notice?.(`Waiting ${Math.round(ms / 1000)} s before sending again: ${reason}.`);
+  }
+
+  /** A confirmed change sent the whole body, so nothing stays unseen unless `unseen` says so (a re-key sends nothing). */
+  private record(change: Change, id: string, spec: CanonicalBody, unseen?: StateEntry['unseen']): void {
+    this.managedBy.set(id, change.key);
+    this.deps.store.record({
+      op: 'applied',
+      key: change.key,
+      entry: { id, spec, sourceHash: change.sourceHash ?? '', ...(change.sources ? { sources: change.sources } : {}), appliedAt: this.isoNow(), ...(unseen ? { unseen } : {}) },
+      ...(change.movedFrom !== undefined ? { movedFrom: change.movedFrom } : {}),
+    });
+  }
+
+  private fail(change: Change, error: unknown): void {
+    if (!(error instanceof ApiError)) throw error;
+    // Said once in the summary, not once per change; the next run redoes it (an unconfirmed create is looked up first).
+    if (error.unreachable && this.stoppedBecause === 'unreachable') {
+      this.counts.skipped++;
+      return;
+    }
+    if (this.settings.failFast) this.stoppedBecause ??= 'fail-fast';
+    this.failures.push({ key: change.key, file: change.file, action: change.action, ...explain(change, error) });
+  }
+
+  private isoNow(): string {
+    return new Date(this.deps.clock.now()).toISOString();
+  }
+}
+
+/** A create answered with an id another key manages: final for that change, never retried or recorded. */
+class SharedIdAnswer extends ApiError {
+  constructor(message: string, readonly interviewName: string) {
+    super('bad-request', message);
+  }
+}
+
+/** A delete whose id micro1 does not list under the recorded name: final for that change, nothing sent. */
+class UnconfirmedIdentity extends ApiError {
+  constructor(message: string) {
+    super('bad-request', message);
+  }
+}
+
+/** What went wrong and what to do, for the summary line beside the file. */
+function explain(change: Change, error: ApiError): { message: string; hint?: string } {
+  if (error instanceof SharedIdAnswer) {
+    return { message: error.message, hint: `check micro1 for an interview named ${JSON.stringify(error.interviewName)} before applying again; one micro1 interview is managed by one file only` };
+  }
+  if (error instanceof UnconfirmedIdentity) {
+    return { message: error.message, hint: `run \`micro1 plan --refresh\` to compare with micro1; if it is gone, \`micro1 state rm ${change.key}\` drops it from the state` };
+  }
+  const pending = change.action === 'create' && OUTCOME_UNKNOWN.includes(error.kind);
+  if (pending) {
+    return { message: `create not confirmed: ${error.message}`, hint: 'the next apply looks it up on micro1 by name before sending it again' };
+  }
+  if (error.kind === 'not-found' && change.action === 'update') {
+    // An adoption (a pinned id never applied, or a pinned id changed) is the update with no `before`.
+    const pinned = change.before === null;
+    return {
+      message: `interview ${change.id ?? ''} does not exist on micro1 (deleted outside git?)`,
+      hint: pinned
+        ? `remove the \`id:\` line from ${change.file} to create it anew, or pin an id that exists`
+        : `run \`micro1 forget ${change.key}\` and apply again to create it anew`,
+    };
+  }
+  if (error.kind === 'auth') return { message: error.message, hint: 'check the API key in the environment; nothing more was sent' };
+  if (error.kind === 'bad-request') return { message: `micro1 rejected it: ${error.message}` };
+  return { message: error.message };
+}

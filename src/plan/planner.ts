@@ -1,0 +1,244 @@
+import { BODY_DEFAULTS, BODY_FIELDS, jsonEqual, type BodyField, type CanonicalBody } from '../definitions/canonical.js';
+import type { Definition } from '../definitions/load-definitions.js';
+import { matchesAny } from './key-match.js';
+import { LIST_HIDDEN_FIELDS } from '../api/list-shape.js';
+import type { State, StateEntry } from '../state/state-model.js';
+import { definitionFileOf } from '../paths.js';
+
+export type Action = 'create' | 'update' | 'no-op' | 'delete';
+
+export interface FieldChange {
+  field: BodyField;
+  before: unknown;
+  after: unknown;
+  /** The field is absent from the file, so it goes back to its documented default. */
+  reset: boolean;
+  /** micro1 has never shown us this field, so `before` is unknown (undefined). */
+  unseen?: true;
+}
+
+export interface Change {
+  key: string;
+  /** The definition file (for a delete: the file it came from, now gone). */
+  file: string;
+  action: Action;
+  /** micro1 id: known for updates, deletes and no-ops; unknown before a create. */
+  id?: string;
+  before: CanonicalBody | null;
+  after: CanonicalBody | null;
+  fields: FieldChange[];
+  sourceHash?: string;
+  sources?: Record<string, string>;
+  /** Fragments whose edit is the only reason for this update. */
+  via: string[];
+  /** The state key this interview was recorded under before its file moved. */
+  movedFrom?: string;
+  /** Why, when the action alone does not say it (adoption, id change, unconfirmed create). */
+  note?: string;
+  /**
+   * Fields micro1 holds a value for that we never saw, which the file leaves out: this update would
+   * clear them, so apply refuses it. Absent when there are none.
+   */
+  unknown?: BodyField[];
+}
+
+export interface PlanWarning {
+  key: string;
+  message: string;
+  hint?: string;
+}
+
+export interface Plan {
+  lineage: string;
+  serial: number;
+  /** Every planned interview, no-ops included, sorted by key. */
+  changes: Change[];
+  warnings: PlanWarning[];
+}
+
+export interface PlanOptions {
+  prune: boolean;
+  /** Keys or globs; empty means every key. */
+  targets: readonly string[];
+  excludes: readonly string[];
+}
+
+/**
+ * What it takes to make micro1 match the files, given what was last applied. Pure: every input is
+ * an argument, nothing is read or written, and the same inputs always give the same plan.
+ */
+export function plan(definitions: readonly Definition[], state: State, options: PlanOptions): Plan {
+  const changes: Change[] = [];
+  const warnings: PlanWarning[] = [];
+  const desiredKeys = new Set(definitions.map((d) => d.key));
+  const entries = new Map(Object.entries(state.interviews));
+  // Only a pinned id whose key has no entry (a moved file) is looked up by id: built on first need.
+  let stateKeyById: Map<string, string> | undefined;
+  const pendingKeys = new Set(state.pending.map((p) => p.key));
+  const movedFrom = new Set<string>();
+
+  for (const def of definitions) {
+    let entryKey: string | undefined = entries.has(def.key) ? def.key : undefined;
+    let moved: string | undefined;
+    if (entryKey === undefined && def.id !== undefined) {
+      stateKeyById ??= new Map([...entries].map(([key, entry]) => [entry.id, key]));
+      const previous = stateKeyById.get(def.id);
+      if (previous !== undefined && !desiredKeys.has(previous)) {
+        entryKey = previous;
+        moved = previous;
+        movedFrom.add(previous);
+      }
+    }
+    const entry = entryKey === undefined ? undefined : entries.get(entryKey);
+
+    if (entry === undefined) {
+      if (def.id === undefined) {
+        const note = pendingKeys.has(def.key)
+          ? 'an earlier create was not confirmed: apply first looks it up by name on micro1 and adopts it if found'
+          : undefined;
+        changes.push({ ...baseOf(def), action: 'create', before: null, fields: fieldChanges(null, def), via: [], ...(note ? { note } : {}) });
+      } else {
+        const fields = fieldChanges(null, def, unseenOf(def, undefined));
+        changes.push({
+          ...baseOf(def),
+          action: 'update',
+          id: def.id,
+          before: null,
+          fields,
+          via: [],
+          note: 'adopts an existing micro1 interview: its fields are replaced by this file',
+          ...unknownOf(fields),
+        });
+      }
+      continue;
+    }
+
+    const id = def.id ?? entry.id;
+    const idChanged = def.id !== undefined && def.id !== entry.id;
+    const fields = fieldChanges(entry.spec, def, unseenOf(def, entry));
+    if (idChanged) {
+      warnings.push({
+        key: def.key,
+        message: `the pinned id changed from ${entry.id} to ${def.id}: ${entry.id} will no longer be managed`,
+        hint: 'if that was not intended, restore the previous id',
+      });
+      // The new id's current fields are unknown (entry.spec belongs to the old one): as for any adoption, before is null.
+      const adopted = fieldChanges(null, def, unseenOf(def, entry));
+      changes.push({ ...baseOf(def), action: 'update', id, before: null, fields: adopted, via: [], note: `adopts ${def.id} (was ${entry.id})`, ...movedNote(moved), ...unknownOf(adopted) });
+    } else if (fields.length === 0) {
+      // The common case, ten thousand times over in a large project: one plain object, no spreads.
+      const change: Change = { key: def.key, file: def.file, action: 'no-op', id, before: entry.spec, after: def.body, fields, sourceHash: def.sourceHash, sources: def.sources, via: [] };
+      if (moved !== undefined) change.movedFrom = moved;
+      changes.push(change);
+    } else {
+      changes.push({ ...baseOf(def), action: 'update', id, before: entry.spec, fields, via: changedOnlyVia(def, entry.sources), ...movedNote(moved), ...unknownOf(fields) });
+    }
+  }
+
+  for (const [key, entry] of entries) {
+    if (desiredKeys.has(key) || movedFrom.has(key)) continue;
+    if (options.prune) {
+      changes.push({ key, file: definitionFileOf(key, entry.sources), action: 'delete', id: entry.id, before: entry.spec, after: null, fields: [], via: [] });
+    } else {
+      warnings.push({
+        key,
+        message: `no longer managed: its file is gone, but ${entry.id} stays on micro1`,
+        hint: `enable prune to delete it, or run \`micro1 forget ${key}\` to drop it from state`,
+      });
+    }
+  }
+
+  const selected = changes.filter((c) => selectedKey(c.key, options)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const scopedWarnings = warnings.filter((w) => selectedKey(w.key, options));
+  for (const pattern of options.targets) {
+    if (!changes.some((c) => matchesAny(c.key, [pattern])) && !warnings.some((w) => matchesAny(w.key, [pattern]))) {
+      scopedWarnings.push({ key: pattern, message: `--target ${pattern} matches no interview`, hint: 'a target is a key (path under the interviews folder, no extension), a folder or a glob' });
+    }
+  }
+  return { lineage: state.lineage, serial: state.serial, changes: selected, warnings: scopedWarnings };
+}
+
+export function countActions(changes: readonly Change[]): Record<Action, number> {
+  const counts: Record<Action, number> = { create: 0, update: 0, 'no-op': 0, delete: 0 };
+  for (const c of changes) counts[c.action]++;
+  return counts;
+}
+
+/** Whether apply has anything to do. A file that moved with its pinned id re-keys the state, so it counts. */
+export function hasChanges(plan: Plan): boolean {
+  return plan.changes.some(isActionable);
+}
+
+/** A change apply acts on: anything but a no-op, and a no-op whose file moved (only the state changes). */
+export function isActionable(change: Change): boolean {
+  return change.action !== 'no-op' || change.movedFrom !== undefined;
+}
+
+/**
+ * The fields an update of `def` would clear although micro1 never showed us their value: a change's
+ * `unknown`, for a saved plan to be checked against the files and state it is applied to.
+ * `entry` is the state entry the update is planned against, if any.
+ */
+export function unknownFields(def: Definition, entry: StateEntry | undefined): BodyField[] {
+  return unseenOf(def, entry).filter((field) => !def.explicit.includes(field));
+}
+
+/** What micro1 never showed us: what the entry records, or all the list hides when `def` adopts an id the state does not hold. */
+function unseenOf(def: Definition, entry: StateEntry | undefined): readonly BodyField[] {
+  if (entry === undefined || (def.id !== undefined && def.id !== entry.id)) return LIST_HIDDEN_FIELDS;
+  return entry.unseen ?? [];
+}
+
+/** What every create and update carries from its definition (built only for them: no-ops are the many). */
+function baseOf(def: Definition) {
+  return { key: def.key, file: def.file, after: def.body, sourceHash: def.sourceHash, sources: def.sources };
+}
+
+function movedNote(movedFrom: string | undefined): { movedFrom?: string } {
+  return movedFrom === undefined ? {} : { movedFrom };
+}
+
+/**
+ * What changes field by field. A field in `unseen` (micro1 never showed it) has no known before: one
+ * the file sets is always a change (micro1 may hold another value); one the file leaves out is listed
+ * only beside another change, since only then is a body sent that would clear it.
+ */
+function fieldChanges(before: CanonicalBody | null, def: Definition, unseen: readonly BodyField[] = []): FieldChange[] {
+  // An unchanged file's body is the very object its state entry holds (see load-definitions).
+  if (before === def.body) return [];
+  const out: FieldChange[] = [];
+  for (const field of BODY_FIELDS) {
+    const after = def.body[field];
+    if (unseen.includes(field)) {
+      out.push({ field, before: undefined, after, reset: !def.explicit.includes(field), unseen: true });
+      continue;
+    }
+    const previous = before === null ? undefined : before[field];
+    if (before !== null && jsonEqual(previous, after)) continue;
+    const reset = !def.explicit.includes(field) && field !== 'interview_name';
+    if (before === null && reset && jsonEqual(after, BODY_DEFAULTS[field as keyof typeof BODY_DEFAULTS])) {
+      // On a create, untouched defaults are not news; they are still sent.
+      continue;
+    }
+    out.push({ field, before: previous, after, reset: before !== null && reset });
+  }
+  return out.every((f) => f.unseen && f.reset) ? [] : out;
+}
+
+/** The unseen fields an update would clear, as the change's `unknown`. */
+function unknownOf(fields: readonly FieldChange[]): { unknown?: BodyField[] } {
+  const unknown = fields.filter((f) => f.unseen && f.reset).map((f) => f.field);
+  return unknown.length === 0 ? {} : { unknown };
+}
+
+/** When the file itself is unchanged since the last apply, the fragments that did change. */
+function changedOnlyVia(def: Definition, previous: Record<string, string> | undefined): string[] {
+  if (previous === undefined || previous[def.file] !== def.sources[def.file]) return [];
+  return def.fragments.filter((f) => previous[f] !== def.sources[f]);
+}
+
+
+function selectedKey(key: string, options: PlanOptions): boolean {
+  if (options.targets.length > 0 && !matchesAny(key, options.targets)) return false;
+  return !matchesAny(key, options.excludes);
+}

@@ -1,0 +1,92 @@
+import { BODY_FIELDS, ITEM_KEYS as BODY_ITEM_KEYS } from '../definitions/body-model.js';
+import { plural } from '../diagnostics.js';
+import { formatValue } from '../plan/field-diff.js';
+import { visible } from './neutralise.js';
+import type { State, StateEntry } from '../state/state.js';
+
+/** `state list`: one line per managed interview (key, id, when applied), then unconfirmed creates. */
+export function renderStateList(state: State, statePath: string): string {
+  const keys = Object.keys(state.interviews).sort();
+  const shownKeys = keys.map(visible);
+  const lines: string[] = [];
+  let width = 0;
+  let idWidth = 0;
+  // Not Math.max(...keys): a spread of 100,000+ arguments overflows the stack.
+  for (const [i, key] of keys.entries()) {
+    width = Math.max(width, shownKeys[i]!.length);
+    idWidth = Math.max(idWidth, state.interviews[key]!.id.length);
+  }
+  for (const [i, key] of keys.entries()) {
+    const entry = state.interviews[key]!;
+    lines.push(`${shownKeys[i]!.padEnd(width)}  ${visible(entry.id).padEnd(idWidth)}  applied ${visible(entry.appliedAt)}`);
+  }
+  if (state.pending.length > 0) {
+    lines.push(`Unconfirmed creates (the next apply looks them up on micro1 by name):`);
+    for (const p of state.pending) lines.push(`  ${visible(p.key)}  ${formatValue(p.interview_name)}  sent ${visible(p.startedAt)}`);
+  }
+  const serial = state.lineage === '' ? 'never written' : `serial ${state.serial}`;
+  lines.push(`${plural(keys.length, 'interview')} in ${visible(statePath)} (${serial}).`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function stateListToJson(state: State): unknown {
+  return {
+    lineage: state.lineage,
+    serial: state.serial,
+    interviews: Object.keys(state.interviews)
+      .sort()
+      .map((key) => ({ key, id: state.interviews[key]!.id, applied_at: state.interviews[key]!.appliedAt })),
+    pending: state.pending.map((p) => ({ key: p.key, interview_name: p.interview_name, started_at: p.startedAt })),
+  };
+}
+
+/** `state show KEY`: the entry, its sources and the body last sent, field by field. */
+export function renderStateEntry(key: string, entry: StateEntry, file: string | undefined): string {
+  const sources = Object.keys(entry.sources ?? {});
+  const lines = [
+    visible(key),
+    `  id:          ${visible(entry.id)}`,
+    `  file:        ${file === undefined ? '(none: no file has this key now)' : visible(file)}`,
+    ...(sources.length > 0 ? [`  sources:     ${visible(sources.join(', '))}`] : []),
+    `  applied at:  ${visible(entry.appliedAt)}`,
+    `  source hash: ${visible(entry.sourceHash) || '(none)'}`,
+    ...(entry.unseen?.length ? [`  never shown: ${visible(entry.unseen.join(', '))} (GET /interviews does not return ${entry.unseen.length === 1 ? 'it' : 'them'}: set ${entry.unseen.length === 1 ? 'it' : 'them'} in the file before the next apply)`] : []),
+    '  last applied body:',
+  ];
+  const spec = entry.spec as unknown as Record<string, unknown>;
+  const fields = [...BODY_FIELDS.filter((f) => f in spec), ...Object.keys(spec).filter((f) => !(BODY_FIELDS as readonly string[]).includes(f))];
+  for (const field of fields) lines.push(`    ${visible(field)}: ${formatValue(inItemOrder(field, spec[field]))}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderStateRm(removed: { key: string; id: string | undefined; file: string | undefined; pins: string | undefined }[], statePath: string): string {
+  const lines: string[] = [];
+  for (const r of removed) {
+    lines.push(r.id === undefined ? `Removed the unconfirmed create of ${r.key} from ${statePath}.` : `Removed ${r.key} (id ${r.id}) from ${statePath}; it stays on micro1, no longer managed.`);
+    if (r.file === undefined || r.id === undefined) continue;
+    if (r.pins === r.id) lines.push(`  ${r.file} still pins it: the next plan adopts it again; delete the file to stop managing it.`);
+    else lines.push(`  ${r.file} still exists: the next plan creates a second interview from it; pin \`id: ${r.id}\` in it to manage this one again, or delete the file.`);
+  }
+  return `${lines.map(visible).join('\n')}\n`;
+}
+
+export function renderStateMv(moved: { id: string; from: string; to: string; oldFile: string | undefined; newFile: string | undefined; expectedFile: string }, statePath: string): string {
+  const lines = [`Moved ${moved.from} to ${moved.to} (id ${moved.id}) in ${statePath}.`];
+  if (moved.newFile === undefined) lines.push(`  No file ${moved.expectedFile} yet: rename the definition file too, or the next plan sees it as gone.`);
+  if (moved.oldFile !== undefined) lines.push(`  ${moved.oldFile} still exists: the next plan creates it as a new interview.`);
+  return `${lines.map(visible).join('\n')}\n`;
+}
+
+/** The state file sorts keys; list items read better in the request body's order (name before description). */
+function inItemOrder(field: string, value: unknown): unknown {
+  const order = ITEM_KEYS[field];
+  if (order === undefined || !Array.isArray(value)) return value;
+  return value.map((item: unknown) => {
+    if (typeof item !== 'object' || item === null) return item;
+    const record = item as Record<string, unknown>;
+    const keys = [...order.filter((k) => k in record), ...Object.keys(record).filter((k) => !order.includes(k))];
+    return Object.fromEntries(keys.map((k) => [k, record[k]]));
+  });
+}
+
+const ITEM_KEYS: Readonly<Record<string, readonly string[] | undefined>> = BODY_ITEM_KEYS;

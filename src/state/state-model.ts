@@ -1,0 +1,73 @@
+import type { BodyField, CanonicalBody } from '../definitions/canonical.js';
+
+/**
+ * The state as values: its types and the pure helpers every stage uses. No file is read or
+ * written here (state.ts does that), so the planner and drift can import it and stay pure.
+ */
+
+/** The last-applied record of one interview. */
+export interface StateEntry {
+  id: string;
+  /** The canonical body last confirmed by micro1. */
+  spec: CanonicalBody;
+  sourceHash: string;
+  /** Project-relative file → sha256 of its bytes, for the definition file and each fragment. */
+  sources?: Record<string, string>;
+  appliedAt: string;
+  /**
+   * Body fields micro1 has never shown us for this interview (GET /interviews omits some, see
+   * LIST_HIDDEN_FIELDS): `spec` holds our default for them, not micro1's value. Absent once we have
+   * sent the whole body, so a state that never imported anything is unchanged byte for byte.
+   */
+  unseen?: BodyField[];
+}
+
+/** A create that was sent (or about to be) but whose outcome is not yet known. */
+export interface PendingCreate {
+  key: string;
+  interview_name: string;
+  spec: CanonicalBody;
+  sourceHash: string;
+  startedAt: string;
+}
+
+export interface State {
+  version: 1;
+  /** Fixed when the state is first written; '' until then. */
+  lineage: string;
+  serial: number;
+  interviews: Record<string, StateEntry>;
+  pending: PendingCreate[];
+}
+
+export const STATE_VERSION = 1;
+
+export function emptyState(): State {
+  return { version: STATE_VERSION, lineage: '', serial: 0, interviews: interviewRecord(), pending: [] };
+}
+
+/**
+ * A record keyed by interview keys, which are user text: without a prototype, no key (`constructor`,
+ * `toString`, `__proto__`) reads or writes anything but its own entry. `from` is copied, not kept.
+ */
+export function interviewRecord(from?: Readonly<Record<string, StateEntry>>): Record<string, StateEntry> {
+  const record = Object.create(null) as Record<string, StateEntry>;
+  return from === undefined ? record : Object.assign(record, from);
+}
+
+/** The entry recorded under `key`, never a member inherited from Object.prototype. */
+export function entryOf(state: Pick<State, 'interviews'>, key: string): StateEntry | undefined {
+  return Object.hasOwn(state.interviews, key) ? state.interviews[key] : undefined;
+}
+
+/** Two keys that record the same micro1 id, if any: one interview is managed by one key only. */
+export function sharedId(interviews: Readonly<Record<string, StateEntry>>): { id: string; keys: [string, string] } | undefined {
+  const keyOf = new Map<string, string>();
+  for (const key of Object.keys(interviews)) {
+    const { id } = interviews[key]!;
+    const other = keyOf.get(id);
+    if (other !== undefined) return { id, keys: [other, key] };
+    keyOf.set(id, key);
+  }
+  return undefined;
+}

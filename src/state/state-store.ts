@@ -1,0 +1,383 @@
+import * as nodeFs from 'node:fs';
+import { constants, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Micro1Error } from '../errors.js';
+import { fsyncFolder, readRegularFile, removeDeadTemps, writeAll, writeFailure, type WriteFs } from './file-io.js';
+import { acquireLock, takeoverNotice } from './lock.js';
+import { interviewRecord, MAX_STATE_BYTES, projectRootOf, readState, writeState, type EntryTextCache, type PendingCreate, type State, type StateEntry } from './state.js';
+
+/**
+ * Apply records each confirmed change by appending one line to `<state>.journal` and folds the
+ * journal into the state file now and then (and always before exit). Appending keeps apply linear:
+ * 10,000 changes never rewrite a large state file 10,000 times, and a kill -9 loses nothing that
+ * micro1 confirmed, because the journal is replayed on the next read.
+ */
+export type JournalEntry =
+  | { op: 'pending'; pending: PendingCreate }
+  | { op: 'pending-cleared'; key: string }
+  | { op: 'applied'; key: string; entry: StateEntry; movedFrom?: string }
+  | { op: 'deleted'; key: string };
+
+interface JournalHeader {
+  journal: 1;
+  lineage: string;
+  baseSerial: number;
+}
+
+export function journalFileOf(stateFile: string): string {
+  return `${stateFile}.journal`;
+}
+
+/** The state as of the last confirmed change: the state file plus any journal a crashed apply left. */
+export function loadState(stateFile: string, display = stateFile, root = projectRootOf(stateFile)): { state: State; replayed: number } {
+  const state = readState(stateFile, display, root);
+  const entries = readJournal(journalFileOf(stateFile), state, `${display}.journal`, root);
+  return { state: foldJournal(state, entries), replayed: entries.length };
+}
+
+/** Pure: the state after `entries`. Replaying an entry twice gives the same state. */
+export function foldJournal(state: State, entries: readonly JournalEntry[]): State {
+  if (entries.length === 0) return state;
+  const folded: Folding = { interviews: interviewRecord(state.interviews), pending: pendingIndex(state.pending) };
+  for (const e of entries) foldInto(folded, e);
+  return { ...state, interviews: folded.interviews, pending: [...folded.pending.values()] };
+}
+
+/** The parts of a state an entry changes, held so that folding one entry costs O(1). */
+interface Folding {
+  interviews: Record<string, StateEntry>;
+  /** Pending creates by key, in the order they were journaled (a re-journaled one moves last). */
+  pending: Map<string, PendingCreate>;
+}
+
+/**
+ * Folds one entry into `into`, in place: the one definition of what an entry means, shared by
+ * the replay of a crashed run's journal (on copies) and the running apply's store (on its own
+ * state), so both reach the same state.
+ */
+function foldInto(into: Folding, e: JournalEntry): void {
+  if (e.op === 'pending') {
+    into.pending.delete(e.pending.key);
+    into.pending.set(e.pending.key, e.pending);
+  } else if (e.op === 'pending-cleared') into.pending.delete(e.key);
+  else if (e.op === 'deleted') delete into.interviews[e.key];
+  else {
+    if (e.movedFrom !== undefined) delete into.interviews[e.movedFrom];
+    into.interviews[e.key] = e.entry;
+    into.pending.delete(e.key);
+  }
+}
+
+function pendingIndex(pending: readonly PendingCreate[]): Map<string, PendingCreate> {
+  return new Map(pending.map((p) => [p.key, p]));
+}
+
+/**
+ * How every command that writes the state opens it: folder made, lock taken (a dead holder's lock
+ * taken over, with a notice), the journal of a killed run folded in (with a notice). `close()`
+ * folds what is left and releases the lock.
+ */
+export function openForWriting(
+  stateFile: string,
+  operation: string,
+  display: (absolute: string) => string,
+  notice: (message: string) => void,
+  options: { root?: string; fs?: WriteFs } = {},
+): { store: StateStore; close(): void } {
+  try {
+    mkdirSync(path.dirname(stateFile), { recursive: true });
+  } catch (error) {
+    throw writeFailure(error, display(path.dirname(stateFile)));
+  }
+  const lock = acquireLock(`${stateFile}.lock`, operation, display(`${stateFile}.lock`));
+  if (lock.tookOverFrom) notice(takeoverNotice(lock.tookOverFrom));
+  try {
+    const { store, replayed } = StateStore.open(stateFile, display(stateFile), options.root, options.fs);
+    if (replayed > 0) notice(`Recovered ${replayed} change(s) an interrupted apply had confirmed but not yet saved to ${display(stateFile)}.`);
+    return {
+      store,
+      close() {
+        try {
+          store.flush();
+        } finally {
+          // Released only after the last write, so nothing of this run happens without the lock.
+          if (!lock.release()) notice(`Could not remove the lock ${display(`${stateFile}.lock`)}; its process is gone once this exits, so the next run takes it over.`);
+        }
+      },
+    };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+/**
+ * The state of a running apply. Only used while holding the state lock.
+ *
+ * When a write fails (disk full, read-only, I/O error, a short write that cannot complete) the
+ * store keeps every later change in memory only and `record` throws `failure` for each, so the
+ * applier sends nothing more; the journal is never appended to again (a torn line may end it,
+ * which the next read tolerates only as the last line) and never removed until a fold completes.
+ */
+export class StateStore {
+  /**
+   * Owned by the store, and changed in place as entries are recorded: copying 10,000 interviews
+   * per change made apply quadratic. `current.pending` is rebuilt from `folding.pending` when read.
+   */
+  private current: State;
+  private readonly folding: Folding;
+  private pendingChanged = false;
+  /** Each interview's text as last written: a fold re-prints only the entries recorded since. */
+  private readonly texts: EntryTextCache = new WeakMap();
+  /** Callers of `recordDurable` whose lines wait for the next shared fsync. */
+  private readonly syncWaiters: { resolve(): void; reject(error: unknown): void }[] = [];
+  private fd: number | undefined;
+  private journalBytes = 0;
+  private stateBytes: number;
+  /** How many times the state file was written: stays small however many changes there are. */
+  writes = 0;
+  /** The first write that failed; nothing reaches the disk after it but one last whole-state write. */
+  failure: Micro1Error | undefined;
+  /** Changes recorded since `failure`: in memory only, unless the last state write succeeds. */
+  unsaved = 0;
+  /** Whether the state file holds everything recorded (false after a failure until a fold succeeds). */
+  saved = true;
+
+  private constructor(
+    private readonly stateFile: string,
+    state: State,
+    private readonly display: string,
+    private readonly fs: WriteFs,
+  ) {
+    this.current = state;
+    this.folding = { interviews: state.interviews, pending: pendingIndex(state.pending) };
+    this.stateBytes = sizeOf(stateFile);
+  }
+
+  /** Opens the state for writing, first folding in any journal a crashed run left behind. */
+  static open(stateFile: string, display = stateFile, root = projectRootOf(stateFile), fs: WriteFs = nodeFs): { store: StateStore; replayed: number } {
+    // The loaded state is this store's alone (read and folded here), so it may be changed in place.
+    const { state, replayed } = loadState(stateFile, display, root);
+    const store = new StateStore(stateFile, state, display, fs);
+    // The journal goes only once its changes are in the state file: a failed fold keeps it.
+    if (replayed > 0) store.writeNow();
+    rmSync(journalFileOf(stateFile), { force: true });
+    removeLeftovers(stateFile);
+    return { store, replayed };
+  }
+
+  /** The state with every recorded change; live: later records change what it holds. */
+  get state(): State {
+    if (this.pendingChanged) {
+      this.current.pending = [...this.folding.pending.values()];
+      this.pendingChanged = false;
+    }
+    return this.current;
+  }
+
+  /** The create journaled as pending under `key`, if any: a lookup, not a scan of `state.pending`. */
+  pendingCreate(key: string): PendingCreate | undefined {
+    return this.folding.pending.get(key);
+  }
+
+  /**
+   * Records a pending create and resolves once it is on disk; the request that might create the
+   * interview must wait for that. The line is appended at once, and one fsync, run after the
+   * other work of this turn of the event loop, covers every line appended meanwhile: a burst of
+   * creates pays for one fsync, not one each. Rejects with `failure` if the line or its fsync
+   * could not be written.
+   */
+  recordDurable(entry: JournalEntry): Promise<void> {
+    try {
+      this.record(entry);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      this.syncWaiters.push({ resolve, reject });
+      if (this.syncWaiters.length === 1) setImmediate(() => this.syncForWaiters());
+    });
+  }
+
+  /** The journal's name as shown to the user. */
+  get journalDisplay(): string {
+    return `${this.display}.journal`;
+  }
+
+  /**
+   * Records one change: in memory, then one journal line. `durable` also fsyncs it (for a pending
+   * create, which must be on disk before the request that might create the interview is sent).
+   * Throws `failure` when the change could not be written: the caller must send nothing for it.
+   */
+  record(entry: JournalEntry, durable = false): void {
+    foldInto(this.folding, entry);
+    if (entry.op !== 'deleted') this.pendingChanged = true;
+    if (this.failure !== undefined) {
+      this.unsaved++;
+      throw this.failure;
+    }
+    try {
+      if (this.fd === undefined) {
+        // O_NOFOLLOW: a journal planted as a symlink is refused, never appended through.
+        this.fd = this.fs.openSync(journalFileOf(this.stateFile), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+        const header: JournalHeader = { journal: 1, lineage: this.current.lineage, baseSerial: this.current.serial };
+        const line = `${JSON.stringify(header)}\n`;
+        writeAll(this.fd, line, this.fs);
+        this.journalBytes = Buffer.byteLength(line);
+        // The journal's name must be on disk too, or a power cut could lose the whole file.
+        fsyncFolder(path.dirname(this.stateFile));
+      }
+      const line = `${JSON.stringify(entry)}\n`;
+      writeAll(this.fd, line, this.fs);
+      this.journalBytes += Buffer.byteLength(line);
+      if (durable) this.fs.fsyncSync(this.fd);
+    } catch (error) {
+      this.fail(error, this.journalDisplay);
+      this.unsaved++;
+      throw this.failure!;
+    }
+    // Fold once the journal is a tenth of the state: total bytes written stay linear in the changes.
+    if (this.journalBytes > Math.max(64 * 1024, this.stateBytes / 10)) this.flush();
+  }
+
+  /**
+   * Folds the journal into the state file (atomically) and starts a new journal. After a failure
+   * it makes one last attempt to write the whole state from memory, and reports rather than throws.
+   */
+  flush(): void {
+    if (this.failure !== undefined) {
+      this.closeJournal();
+      if (this.saved) return;
+      try {
+        this.writeNow();
+        this.saved = true;
+        this.unsaved = 0;
+        this.fs.rmSync(journalFileOf(this.stateFile), { force: true });
+      } catch {
+        // Still failing: the journal stays for the next run, which folds it in first.
+      }
+      return;
+    }
+    if (this.fd === undefined) return;
+    try {
+      this.closeJournal(true);
+      this.writeNow();
+      this.fs.rmSync(journalFileOf(this.stateFile), { force: true });
+    } catch (error) {
+      this.fail(error, this.display);
+      throw this.failure!;
+    }
+  }
+
+  /** Replaces the state outright (forget, state mv/rm, import), journal folded first. */
+  replace(next: State): void {
+    this.flush();
+    // Copied: the store changes its state in place, and the caller may still hold `next`.
+    this.current = { ...next, interviews: interviewRecord(next.interviews), pending: [...next.pending] };
+    this.folding.interviews = this.current.interviews;
+    this.folding.pending = pendingIndex(next.pending);
+    this.pendingChanged = false;
+    try {
+      this.writeNow();
+    } catch (error) {
+      this.fail(error, this.display);
+      throw this.failure!;
+    }
+  }
+
+  private syncForWaiters(): void {
+    const waiters = this.syncWaiters.splice(0);
+    try {
+      // No journal open: a fold since has fsynced it and written its lines into the state file.
+      if (this.failure === undefined && this.fd !== undefined) this.fs.fsyncSync(this.fd);
+    } catch (error) {
+      this.fail(error, this.journalDisplay);
+    }
+    for (const waiter of waiters) {
+      if (this.failure === undefined) waiter.resolve();
+      else waiter.reject(this.failure);
+    }
+  }
+
+  private fail(error: unknown, display: string): void {
+    this.failure ??= writeFailure(error, display);
+    this.saved = false;
+    this.closeJournal();
+  }
+
+  private closeJournal(sync = false): void {
+    if (this.fd === undefined) return;
+    const fd = this.fd;
+    this.fd = undefined;
+    try {
+      if (sync) this.fs.fsyncSync(fd);
+    } finally {
+      try {
+        this.fs.closeSync(fd);
+      } catch {
+        // A close that fails after a failed write changes nothing: the journal is not used again.
+      }
+    }
+  }
+
+  private writeNow(): void {
+    this.current = writeState(this.stateFile, this.state, this.fs, this.display, this.texts);
+    this.stateBytes = sizeOf(this.stateFile);
+    this.writes++;
+  }
+}
+
+function readJournal(file: string, state: State, display: string, root: string): JournalEntry[] {
+  // A journal is folded once it reaches a tenth of the state, so the state's limit bounds it too.
+  const bytes = readRegularFile(file, { maxBytes: MAX_STATE_BYTES, root, display, what: 'apply journal', code: 'JOURNAL_UNREADABLE' });
+  if (bytes === undefined) return [];
+  const text = bytes.toString('utf8');
+  const lines = text.split('\n');
+  let header: JournalHeader | undefined;
+  try {
+    header = JSON.parse(lines[0] ?? '') as JournalHeader;
+  } catch {
+    return [];
+  }
+  // A journal written against an older serial was already folded in before its removal was cut short.
+  if (header.journal !== 1 || header.lineage !== state.lineage || header.baseSerial !== state.serial) return [];
+  const entries: JournalEntry[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === '') continue;
+    try {
+      entries.push(JSON.parse(line) as JournalEntry);
+    } catch {
+      // Only the last line can be torn (kill -9 mid-write); it was never confirmed to anyone.
+      if (i < lines.length - 2) {
+        throw new Micro1Error('JOURNAL_INVALID', `The apply journal ${file} is corrupt at line ${i + 1}`, {
+          hint: 'restore the state from git, run `micro1 plan --refresh` to compare with micro1, then remove the journal',
+        });
+      }
+    }
+  }
+  return entries;
+}
+
+/**
+ * A process killed mid-write leaves its temporary files behind (a half-written state copy, a lock
+ * being linked into place). Whoever holds the lock next removes them, so they never pile up in git.
+ */
+function removeLeftovers(stateFile: string): void {
+  const dir = path.dirname(stateFile);
+  const base = path.basename(stateFile);
+  const prefixes = [`.${base}.tmp-`, `${base}.lock.new-`, `${base}.lock.stale-`];
+  for (const name of readdirSync(dir)) {
+    if (prefixes.some((prefix) => name.startsWith(prefix))) rmSync(path.join(dir, name), { force: true });
+  }
+  // Definitions written by fmt and import go through the state folder too; a killed one leaves its copy here.
+  removeDeadTemps(dir);
+}
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
