@@ -274,6 +274,18 @@ describe('the other Markdown views', () => {
     expect(out.endsWith(`\`\`\`\n\n_${5000 - shown} more problems not shown. Run \`micro1 validate\` to see them all._\n`)).toBe(true);
   });
 
+  it('says why an apply stopped, and what to do, when it stopped early', () => {
+    const result: ApplyResult = {
+      created: 1, updated: 0, deleted: 0, reconciled: 0, skipped: 3, requests: 6, failures: [],
+      stoppedBecause: 'unreachable',
+      stopReason: 'connection failed before any answer from http://127.0.0.1:9 <b>x</b>',
+      stopHint: 'check MICRO1_API_URL or api.baseUrl',
+    };
+    const p = plan([definition('x', { interview_name: 'X' })], emptyState(), ALL);
+    const md = renderApplyMarkdown(result, p, '.micro1/state.json', COMMENT);
+    expect(md).toContain('**Apply stopped: micro1 could not be reached: 1 created, 0 updated, 0 deleted, 0 failed.**\n\nconnection failed before any answer from http\\://127.0.0.1:9 \\<b\\>x\\</b\\><br>check MICRO1\\_API\\_URL or api.baseUrl\n');
+  });
+
   it('renders an apply: headline, failures beside their files, state', () => {
     const result: ApplyResult = {
       created: 2,

@@ -29,8 +29,8 @@ export function applyHeadline(result: ApplyResult): string {
           : result.stoppedBecause === 'unreachable'
             ? 'Apply stopped: micro1 could not be reached'
             : result.failures.length > 0
-          ? 'Apply finished with failures'
-          : 'Apply complete';
+              ? 'Apply finished with failures'
+              : 'Apply complete';
   return `${head}: ${counts}.${result.reconciled > 0 ? ` ${result.reconciled} unconfirmed create(s) found on micro1 and adopted.` : ''}`;
 }
 

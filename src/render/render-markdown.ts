@@ -125,7 +125,8 @@ export function renderInvalidMarkdown(command: 'plan' | 'apply', diagnostics: re
 
 /** The apply's outcome for the step summary: how it ended, each failure beside its file. */
 export function renderApplyMarkdown(result: ApplyResult, plan: Plan, statePath: string, options: MarkdownOptions): string {
-  const head = `### micro1 apply\n\n**${mdText(applyHeadline(result))}**\n\n${summaryLine(plan)}\n`;
+  const why = result.stopReason === undefined ? '' : `${mdText(result.stopReason)}${result.stopHint ? `<br>${mdText(result.stopHint)}` : ''}\n\n`;
+  const head = `### micro1 apply\n\n**${mdText(applyHeadline(result))}**\n\n${why}${summaryLine(plan)}\n`;
   const skipped = result.skipped > 0 ? `\n${plural(result.skipped, 'change')} not started. Run \`micro1 apply\` again to finish.\n` : '';
   const tail = `${skipped}\nState saved to ${mdCode(statePath)} (${plural(result.requests, 'request')} sent).\n`;
   const body = fit(head, { ...options.limit, max: options.limit.max - measure(tail, options.limit) }, [
