@@ -13,6 +13,7 @@ import {
   type ListConversion,
   type ListedField,
   type ListHiddenField,
+  type ListNameOf,
 } from '../definitions/body-model.js';
 
 /**
@@ -26,24 +27,21 @@ export type InterviewLanguage = (typeof INTERVIEW_LANGUAGES)[number];
 export type CodingLanguage = (typeof CODING_LANGUAGES)[number];
 type QuestionType = (typeof QUESTION_TYPES)[number];
 
-/** One item of `data` in GetAllInterviewsResponse, fields in the document's order. */
-export interface ListItem {
-  interview_id: string;
-  interview_name: string;
-  invite_url: string;
+/** The value each list conversion shows, as GET /interviews writes it (question `time` in seconds). */
+interface ListValue {
+  name: string;
+  boolean: boolean;
   skills: { name: string; description?: string }[];
-  /** "The time for the question in seconds" (GetAllInterviewsResponse). */
-  custom_questions: { question: string; time: number; type: QuestionType }[];
-  interview_language: string;
-  can_change_interview_language: boolean;
-  only_coding_round: boolean;
-  is_coding_round_required: boolean;
-  selected_coding_language: string;
-  is_proctoring_required: boolean;
-  date_created: string;
-  date_modified: string;
-  status: string;
+  'questions-in-seconds': { question: string; time: number; type: QuestionType }[];
+  'language-name': string;
+  'coding-language-name': string;
 }
+
+/**
+ * One item of `data` in GetAllInterviewsResponse: the id, then every listed body field under its
+ * list name (derived from BODY), then the meta fields. `toListItem` writes them in the document's order.
+ */
+export type ListItem = { interview_id: string } & { [K in ListedField as ListNameOf<K>]: ListValue[ConversionOf<K>] } & Required<ListItemMeta>;
 
 /** What a list item carries besides the body. */
 export interface ListItemMeta {

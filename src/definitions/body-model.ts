@@ -188,6 +188,8 @@ export type ListHiddenField = { [K in BodyField]: Body[K]['list'] extends 'hidde
 export type ListedField = Exclude<BodyField, ListHiddenField>;
 /** The list conversion of each listed field. */
 export type ConversionOf<K extends ListedField> = Exclude<Body[K]['list'], 'hidden'>['as'];
+/** The name GET /interviews gives each listed field. */
+export type ListNameOf<K extends ListedField> = Exclude<Body[K]['list'], 'hidden'>['name'];
 
 export const BODY_FIELDS: readonly BodyField[] = Object.keys(BODY) as BodyField[];
 
