@@ -74,13 +74,15 @@ const isIoBuiltin = (name: string) => IO_BUILTINS.has(name.replace(/^node:/, '')
  * The planner's side: everything in plan/, definitions as values, the state as values and the
  * text neutralisers it formats values with. Pure at run time.
  */
+/** The API's shapes, as values: the list mapping and its language names. No request is made there. */
+const API_SHAPES = ['api/list-shape.ts', 'api/language-names.ts'];
 const PURE_OUTSIDE_PLAN = [
   'definitions/body-model.ts', 'definitions/canonical.ts', 'definitions/canonical-yaml.ts', 'definitions/interview-schema.ts',
-  'definitions/source-hash.ts', 'api/list-shape.ts', 'state/state-model.ts', 'diagnostics.ts', 'paths.ts', 'render/neutralise.ts', 'render/redact.ts',
+  'definitions/source-hash.ts', ...API_SHAPES, 'state/state-model.ts', 'diagnostics.ts', 'paths.ts', 'render/neutralise.ts', 'render/redact.ts',
 ];
 const PURE = (modules: Map<string, Module>) => [...[...modules.keys()].filter((m) => m.startsWith('plan/')), ...PURE_OUTSIDE_PLAN];
 const RENDERERS = (modules: Map<string, Module>) => [...modules.keys()].filter((m) => m.startsWith('render/'));
-const NETWORK = (m: string) => m.startsWith('api/') && m !== 'api/list-shape.ts' || m.startsWith('apply/') || m.startsWith('sandbox/');
+const NETWORK = (m: string) => m.startsWith('api/') && !API_SHAPES.includes(m) || m.startsWith('apply/') || m.startsWith('sandbox/');
 const CLI = (name: string) => name === 'cli.ts' || name.startsWith('cli-commands/');
 /** Entry points run the CLI: the binary and the demo. */
 const ENTRY = ['bin.ts', 'demo.ts'];

@@ -3,13 +3,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BODY_DEFAULTS, canonicalBody, type CanonicalBody } from '../src/definitions/canonical.js';
 import { CODING_LANGUAGES, INTERVIEW_LANGUAGES } from '../src/definitions/interview-schema.js';
+import { CODING_LANGUAGE_NAMES, codingLanguageCode, LANGUAGE_NAMES, languageCode } from '../src/api/language-names.js';
 import {
-  CODING_LANGUAGE_NAMES,
-  codingLanguageCode,
   formatListDate,
   fromListItem,
-  LANGUAGE_NAMES,
-  languageCode,
   listComparable,
   minutesToSeconds,
   secondsToMinutes,
