@@ -1,6 +1,6 @@
 import type { Diagnostic } from './diagnostics.js';
 import { isMicro1Error, Micro1Error } from './errors.js';
-import { guardOutput, guardOwnAnnotations, guardWorkflowCommands, visibleLines } from './render/neutralise.js';
+import { guardOutput, guardOwnAnnotations, visibleLines, workflowCommandStream } from './render/neutralise.js';
 import { redact, secretsOf } from './render/redact.js';
 import { COMMANDS, EXIT, type Command } from './cli-commands/index.js';
 import { appendStepSummary } from './cli-commands/output.js';
@@ -81,8 +81,20 @@ export { useColor } from './cli-commands/output.js';
  */
 function guarded(io: Io): CliIo {
   const secrets = secretsOf(io.env);
-  const safe = (text: string) => guardWorkflowCommands(guardOutput(redact(text, secrets)));
-  return { ...io, stdout: (text) => io.stdout(safe(text)), stderr: (text) => io.stderr(safe(text)), annotate: (text) => io.stderr(guardOwnAnnotations(guardOutput(redact(text, secrets)))) };
+  // Each stream is guarded as the runner reads it: its writes joined into lines.
+  const out = workflowCommandStream();
+  let err = workflowCommandStream();
+  const clean = (text: string) => guardOutput(redact(text, secrets));
+  return {
+    ...io,
+    stdout: (text) => io.stdout(out(clean(text))),
+    stderr: (text) => io.stderr(err(clean(text))),
+    annotate: (text) => {
+      // An annotation is whole lines that start where a line starts; what follows it starts a new line.
+      io.stderr(guardOwnAnnotations(clean(text)));
+      err = workflowCommandStream();
+    },
+  };
 }
 
 /** Under GitHub Actions, an error that stopped plan or apply also shows as an annotation and in the step summary. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { guardOutput, guardWorkflowCommands, mdCode, mdCodeBlock, mdHtml, mdText, visible } from '../src/render/neutralise.js';
+import { guardOutput, guardWorkflowCommands, mdCode, workflowCommandStream, mdCodeBlock, mdHtml, mdText, visible } from '../src/render/neutralise.js';
 import { redact, secretsOf } from '../src/render/redact.js';
 import { renderErrorMarkdown } from '../src/render/render-markdown.js';
 import { hasMentionOrReference, rawInvisibles, renderGfm, workflowCommandLines } from './render-harness.js';
@@ -63,6 +63,34 @@ describe('guardWorkflowCommands (the Actions runner)', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('leaves no command when the text is written in pieces, however it is cut', () => {
+    fc.assert(
+      fc.property(hostile, fc.array(fc.nat(), { maxLength: 6 }), (text, cuts) => {
+        const whole = visible(text).replaceAll('\\n', '\n');
+        const at = [...new Set(cuts.map((c) => c % (whole.length + 1)))].sort((a, b) => a - b);
+        const pieces = [0, ...at].map((start, i) => whole.slice(start, [...at, whole.length][i]));
+        const guard = workflowCommandStream();
+        expect(workflowCommandLines(pieces.map(guard).join(''))).toEqual([]);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('catches a command cut between two writes, and changes nothing a whole write would not', () => {
+    const cases: [string[], string][] = [
+      [[':', ':error::x\n'], ':\\u003aerror::x\n'],
+      [['  :', ':add-mask::k\n'], '  :\\u003aadd-mask::k\n'],
+      [['ok ##', '[group]x\n'], 'ok ##\\u005bgroup]x\n'],
+      [['ok #', '#[group]x\n'], 'ok #\\u0023[group]x\n'],
+      [['a:', ':b\n', '\n::c\n'], 'a::b\n\n\\u003a:c\n'],
+      [['plan: 1 to create\n', 'ok\n'], 'plan: 1 to create\nok\n'],
+    ];
+    for (const [pieces, expected] of cases) {
+      const guard = workflowCommandStream();
+      expect(pieces.map(guard).join(''), JSON.stringify(pieces)).toBe(expected);
+    }
   });
 
   it('escapes after any white space .NET trims, and ##[ anywhere', () => {

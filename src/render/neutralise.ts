@@ -74,6 +74,36 @@ export function guardWorkflowCommands(text: string): string {
 }
 
 /**
+ * `guardWorkflowCommands` for one stream written in pieces. The runner joins the pieces into lines,
+ * so a command cut between two writes (`:` then `:error::x`, `##` then `[group]`) is caught by
+ * remembering how the unfinished line ends; a piece that continues a line is guarded as the rest
+ * of that line, so the result is what guarding the whole text at once would give, or safer.
+ */
+export function workflowCommandStream(): (text: string) => string {
+  /** The unfinished line: only white space so far, white space and one `:`, or anything else. */
+  let start: 'blank' | 'colon' | 'other' = 'blank';
+  /** Its last two characters, for a `##[` cut between writes. */
+  let last = '';
+  return (text) => {
+    if (text === '') return text;
+    let piece = text;
+    if (start === 'colon' && piece.startsWith(':')) piece = `\\u003a${piece.slice(1)}`;
+    else if (last.endsWith('##') && piece.startsWith('[')) piece = `\\u005b${piece.slice(1)}`;
+    else if (last.endsWith('#') && piece.startsWith('#[')) piece = `\\u0023${piece.slice(1)}`;
+    const firstBreak = piece.search(/[\r\n]/);
+    const firstLine = firstBreak === -1 ? piece : piece.slice(0, firstBreak);
+    const rest = firstBreak === -1 ? '' : piece.slice(firstBreak);
+    const out = (start === 'other' ? guardV1(firstLine) : guardWorkflowCommands(firstLine)) + guardWorkflowCommands(rest);
+    const lastBreak = Math.max(out.lastIndexOf('\n'), out.lastIndexOf('\r'));
+    const unfinished = lastBreak === -1 ? out : out.slice(lastBreak + 1);
+    if (lastBreak !== -1) start = 'blank';
+    for (const ch of unfinished) start = start === 'blank' && LEADING_SPACE.test(ch) ? 'blank' : start === 'blank' && ch === ':' ? 'colon' : 'other';
+    last = (lastBreak === -1 ? last + unfinished : unfinished).slice(-2);
+    return out;
+  };
+}
+
+/**
  * The tool's own annotations (github.ts): they are the one kind of line allowed to start with
  * `::`, but the untrusted text inside them gets no `##[` either.
  */
