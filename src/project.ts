@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig, type ResolvedConfig } from './config.js';
+import { loadConfig, resourceFolder, type ResolvedConfig } from './config.js';
+import { loadResources, type ResourceDefinition } from './definitions/load-resources.js';
+import { KINDS } from './kinds/kinds.js';
 import { sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { Micro1Error } from './errors.js';
 import { loadDefinitions, type Definition } from './definitions/load-definitions.js';
@@ -18,6 +20,8 @@ export interface ProjectOptions {
 export interface Project {
   config: ResolvedConfig;
   definitions: Definition[];
+  /** The other kinds' definitions (webhooks/…), by kind then key; empty when their folders do not exist. */
+  resources: ResourceDefinition[];
   diagnostics: Diagnostic[];
   state: State;
   /** A path as the user should see it: relative to the project root. */
@@ -35,7 +39,13 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
   // Includes what a crashed apply journaled but never folded in: plan sees every confirmed change.
   const { state } = loadState(config.stateFile, display(config.stateFile), config.projectRoot);
   const { definitions, diagnostics } = loadDefinitions({ projectRoot: config.projectRoot, interviewsRoot: config.interviewsDir, previous: state });
-  return { config, definitions, diagnostics: sortDiagnostics(diagnostics), state, display };
+  const resources: ResourceDefinition[] = [];
+  for (const kind of KINDS) {
+    const loaded = loadResources(kind, resourceFolder(config, kind), config.projectRoot);
+    resources.push(...loaded.definitions);
+    diagnostics.push(...loaded.diagnostics);
+  }
+  return { config, definitions, resources, diagnostics: sortDiagnostics(diagnostics), state, display };
 }
 
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {

@@ -4,6 +4,7 @@ import { visible } from '../render/neutralise.js';
 import { redact } from '../render/redact.js';
 import { ID_PATTERN } from '../definitions/interview-schema.js';
 import { USER_AGENT } from '../version.js';
+import { isLoopback } from '../kinds/url-rules.js';
 
 /** How one HTTP attempt ended, when it did not succeed. The applier decides what each kind means. */
 export type FailureKind =
@@ -188,10 +189,7 @@ export function checkBaseUrl(raw: string): URL {
   });
 }
 
-export function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
+export { isLoopback } from '../kinds/url-rules.js';
 
 /** Ids are checked and encoded so that no id can leave its path segment. */
 export function encodeId(id: string): string {
