@@ -31,14 +31,18 @@ export interface Project {
 export async function loadProject(options: ProjectOptions): Promise<Project> {
   const config = await loadConfig(options);
   const display = (absolute: string) => posixRelative(config.projectRoot, absolute);
-  if (!existsSync(config.interviewsDir)) {
+  // A project may hold only webhooks; with neither folder, the interviews one is what is missing.
+  const interviewsFolder = existsSync(config.interviewsDir);
+  if (!interviewsFolder && !KINDS.some((kind) => existsSync(resourceFolder(config, kind)))) {
     throw new Micro1Error('NO_INTERVIEWS_DIR', `The interviews folder ${display(config.interviewsDir)} does not exist`, {
       hint: 'create it, or set `interviews` in micro1.config.ts to the folder that holds your definitions',
     });
   }
   // Includes what a crashed apply journaled but never folded in: plan sees every confirmed change.
   const { state } = loadState(config.stateFile, display(config.stateFile), config.projectRoot);
-  const { definitions, diagnostics } = loadDefinitions({ projectRoot: config.projectRoot, interviewsRoot: config.interviewsDir, previous: state });
+  const { definitions, diagnostics } = interviewsFolder
+    ? loadDefinitions({ projectRoot: config.projectRoot, interviewsRoot: config.interviewsDir, previous: state })
+    : { definitions: [], diagnostics: [] };
   const resources: ResourceDefinition[] = [];
   for (const kind of KINDS) {
     const loaded = loadResources(kind, resourceFolder(config, kind), config.projectRoot);

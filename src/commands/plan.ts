@@ -2,7 +2,8 @@ import path from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
 import { detectDrift, refreshedState, type Drift } from '../plan/drift.js';
 import { loadDefinitions } from '../definitions/load-definitions.js';
-import { plan as makePlan, type Plan } from '../plan/planner.js';
+import type { Plan } from '../plan/planner.js';
+import { planAll } from '../plan/plan-all.js';
 import { hasErrors, loadProject, type Project, type ProjectOptions } from '../project.js';
 import { connect, readLiveList } from '../api/read-live.js';
 import { deleteSafetyWarnings } from '../plan/safety.js';
@@ -41,11 +42,11 @@ export async function planCommand(options: PlanCommandOptions): Promise<PlanOutc
   // pinned id, no explicit fields): valid against that state only. Drift changes the state, so parse all.
   const drifted = drift !== undefined && drift.changed.length + drift.deleted.length > 0;
   const definitions = drifted ? loadDefinitions({ projectRoot: project.config.projectRoot, interviewsRoot: project.config.interviewsDir }).definitions : project.definitions;
-  const planned = makePlan(definitions, state, { prune, targets: options.targets, excludes: options.excludes });
+  const planned = planAll(definitions, project.resources, state, { prune, targets: options.targets, excludes: options.excludes });
   // Deletes that apply would refuse without --force: said now, so the reviewer sees it before the merge.
   const plan = { ...planned, warnings: [...deleteSafetyWarnings(planned, state, project.config.safety), ...planned.warnings] };
   if (options.out === undefined) return { kind: 'planned', project, plan, ...refreshed };
   const out = path.resolve(options.cwd, options.out);
-  writeSavedPlan(out, plan, definitions, { prune, targets: options.targets, excludes: options.excludes }, options.out);
+  writeSavedPlan(out, plan, definitions, { prune, targets: options.targets, excludes: options.excludes }, options.out, project.resources);
   return { kind: 'planned', project, plan, savedTo: out, ...refreshed };
 }
