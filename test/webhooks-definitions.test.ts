@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 import type { Diagnostic } from '../src/diagnostics.js';
 import { loadResources } from '../src/definitions/load-resources.js';
 import { WEBHOOK_EVENTS, webhookKind } from '../src/kinds/webhook.js';
@@ -102,5 +105,42 @@ describe('micro1 validate covers webhooks', () => {
     const root = fixture({ 'interviews/a.yaml': 'interview_name: A\n', 'webhooks/ok.yaml': OK });
     const result = await runCli(['validate', '--json'], root);
     expect(JSON.parse(result.stdout)).toEqual({ format_version: '1.0', valid: true, interviews: 1, webhooks: 1, diagnostics: [] });
+  });
+});
+
+describe('micro1 fmt and schema cover webhooks', () => {
+  it('fmt puts a webhook file in url, event, description order, comments kept, and leaves a broken one alone', async () => {
+    const root = fixture({
+      'interviews/a.yaml': 'interview_name: A\n',
+      'webhooks/ok.yaml': '# header\ndescription: Reports # why\nevent: interview_report.created\nurl: https://a.example/\n',
+      'webhooks/bad.yaml': 'event: nope\nurl: https://a.example/\n',
+    });
+    const result = await runCli(['fmt'], root);
+    expect(result.code).toBe(1);
+    expect(readFileSync(path.join(root, 'webhooks/ok.yaml'), 'utf8')).toBe('# header\n\nurl: https://a.example/\nevent: interview_report.created\ndescription: Reports # why\n');
+    expect(readFileSync(path.join(root, 'webhooks/bad.yaml'), 'utf8')).toBe('event: nope\nurl: https://a.example/\n');
+    expect((await runCli(['fmt', '--check'], root)).stdout).not.toContain('webhooks/ok.yaml');
+  });
+
+  it('fmt works on a project that holds only webhooks', async () => {
+    const root = fixture({ 'webhooks/ok.yaml': 'event: interview_report.created\nurl: https://a.example/\n' });
+    expect((await runCli(['fmt'], root)).code).toBe(0);
+    expect(readFileSync(path.join(root, 'webhooks/ok.yaml'), 'utf8')).toBe('url: https://a.example/\nevent: interview_report.created\n');
+  });
+
+  it('schema --kind webhook prints a JSON Schema that accepts the example and refuses broken files', async () => {
+    const result = await runCli(['schema', '--kind', 'webhook'], fixture({}));
+    expect([result.code, result.stderr]).toEqual([0, '']);
+    const schema = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(schema).toMatchObject({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', required: ['url', 'event'], additionalProperties: false });
+    const validator = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
+    const example = parseYaml(readFileSync(new URL('../webhooks/ats-reports.yaml', import.meta.url), 'utf8')) as unknown;
+    expect(validator.safeParse(example).success).toBe(true);
+    for (const broken of [{ url: 'https://a.example/', event: 'nope' }, { event: 'applicant.created' }, { url: 'https://a.example/', event: 'applicant.created', colour: 'blue' }]) {
+      expect([broken, validator.safeParse(broken).success]).toEqual([broken, false]);
+    }
+    const wrong = await runCli(['schema', '--kind', 'dns'], fixture({}));
+    expect([wrong.code, wrong.stderr]).toEqual([1, 'Error: --kind must be interview or webhook, not "dns"\n  run `micro1 schema --help` for usage\n']);
+    expect((await runCli(['schema', '--help'], fixture({}))).code).toBe(0);
   });
 });
