@@ -14,17 +14,7 @@ import { planResources } from './resource-planner.js';
  * interviews, as it always has. Once any target is given, a kind no target names is left out.
  */
 export function planAll(definitions: readonly Definition[], resources: readonly ResourceDefinition[], state: State, options: PlanOptions): Plan {
-  const split = (patterns: readonly string[]) => {
-    const byKind = new Map<string, string[]>([['interview', []], ...KINDS.map((k) => [k.name, []] as [string, string[]])]);
-    for (const pattern of patterns) {
-      const colon = pattern.indexOf(':');
-      const prefix = colon === -1 ? '' : pattern.slice(0, colon);
-      const list = byKind.get(prefix);
-      if (list === undefined) byKind.get('interview')!.push(pattern);
-      else list.push(pattern.slice(colon + 1) || '**');
-    }
-    return byKind;
-  };
+  const split = splitByKind;
   const targets = split(options.targets);
   const excludes = split(options.excludes);
   const anyTarget = options.targets.length > 0;
@@ -51,4 +41,16 @@ export function planAll(definitions: readonly Definition[], resources: readonly 
     }
   }
   return changes.length === 0 ? { ...result, warnings } : { ...result, warnings, resources: changes };
+}
+
+/** `--target` / `--exclude` patterns by the kind they name: `webhook:KEY` → webhook, a bare KEY or `interview:KEY` → interview. */
+export function splitByKind(patterns: readonly string[]): Map<string, string[]> {
+  const byKind = new Map<string, string[]>([['interview', []], ...KINDS.map((k) => [k.name, []] as [string, string[]])]);
+  for (const pattern of patterns) {
+    const colon = pattern.indexOf(':');
+    const list = colon === -1 ? undefined : byKind.get(pattern.slice(0, colon));
+    if (list === undefined) byKind.get('interview')!.push(pattern);
+    else list.push(pattern.slice(colon + 1) || '**');
+  }
+  return byKind;
 }

@@ -1,4 +1,3 @@
-import { plural } from '../diagnostics.js';
 import { formatValue } from '../plan/field-diff.js';
 import { countActions, type Action, type Plan } from '../plan/planner.js';
 import type { ResourceChange } from '../plan/resource-planner.js';
@@ -32,15 +31,19 @@ export function allCounts(plan: Plan): Record<Action, number> {
   return n;
 }
 
-/** "3 interviews and 1 webhook" (only the kinds the plan holds beside interviews). */
-export function kindsNoun(plan: Plan, noOps: number): string {
+/**
+ * What already matches, with its verb: "3 interviews already match", "1 webhook already matches",
+ * "1 interview and 2 webhooks already match". Kinds with none are left out (interviews only when
+ * there is nothing at all), so a plan without other kinds reads as it always has.
+ */
+export function kindsNoun(plan: Plan): string {
   const interviews = plan.changes.filter((c) => c.action === 'no-op').length;
-  const parts = [plural(interviews, 'interview')];
-  for (const kind of KINDS) {
-    const n = (plan.resources ?? []).filter((c) => c.kind === kind.name && c.action === 'no-op').length;
-    if (n > 0) parts.push(`${n} ${n === 1 ? kind.labels.one : kind.labels.many}`);
-  }
-  return noOps === interviews ? parts[0]! : parts.join(' and ');
+  const counts: [number, string, string][] = [[interviews, 'interview', 'interviews']];
+  for (const kind of KINDS) counts.push([(plan.resources ?? []).filter((c) => c.kind === kind.name && c.action === 'no-op').length, kind.labels.one, kind.labels.many]);
+  const some = counts.filter(([n]) => n > 0);
+  const shown = some.length === 0 ? [counts[0]!] : some;
+  const noun = shown.map(([n, one, many]) => `${n} ${n === 1 ? one : many}`).join(' and ');
+  return `${noun} already ${shown.length === 1 && shown[0]![0] === 1 ? 'matches' : 'match'}`;
 }
 
 /** The diff lines of one change, without colour: `+`, `-`, `~`, and `!` for a prominent field. */

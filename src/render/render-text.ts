@@ -51,7 +51,7 @@ export function summaryLine(plan: Plan): string {
   const n = allCounts(plan);
   const moved = plan.changes.filter((c) => c.movedFrom !== undefined).length;
   if (n.create + n.update + n.delete + moved === 0) {
-    return `No changes. ${kindsNoun(plan, n['no-op'])} already ${n['no-op'] === 1 ? 'matches' : 'match'} micro1.`;
+    return `No changes. ${kindsNoun(plan)} micro1.`;
   }
   const movedNote = moved === 0 ? '' : `; ${plural(moved, 'file')} moved`;
   return `Plan: ${n.create} to create, ${n.update} to update, ${n.delete} to delete, ${n['no-op']} unchanged${movedNote}.`;
