@@ -205,3 +205,15 @@ describe('the webhooks folder is configurable', () => {
     expect(result.stdout).not.toContain('webhook:y');
   });
 });
+
+describe('the demo', () => {
+  it('plans, applies and re-plans the example interviews and webhook against a sandbox', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const demo = new URL('../dist/demo.js', import.meta.url);
+    const { stdout } = await promisify(execFile)(process.execPath, [demo.pathname], { env: { ...process.env, NO_COLOR: '1' } });
+    expect(stdout).toContain('  + webhook:ats-reports  (create)  webhooks/ats-reports.yaml');
+    expect(stdout).toContain('No changes. 6 interviews and 1 webhook already match micro1.');
+    expect(stdout).toMatch(/Demo complete: 6 interviews and 1 webhook on the sandbox, \d+ requests, and the second plan is a no-op\./);
+  });
+});
