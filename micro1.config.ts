@@ -3,6 +3,7 @@ import { defineConfig } from 'micro1-sync';
 // Every setting is optional; these are the defaults, spelled out for reference.
 export default defineConfig({
   interviews: 'interviews',
+  webhooks: 'webhooks', // one file per micro1 webhook (docs/webhooks.md); a missing folder is no webhooks
   state: '.micro1/state.json',
   api: {
     baseUrl: 'https://public.api.micro1.ai', // MICRO1_API_URL overrides it

@@ -12,6 +12,8 @@ import { didYouMean } from './suggest.js';
  */
 export const CONFIG_DEFAULTS = {
   interviews: 'interviews',
+  /** One YAML file per micro1 webhook (docs/webhooks.md); a missing folder is no webhooks. */
+  webhooks: 'webhooks',
   state: '.micro1/state.json',
   api: { baseUrl: 'https://public.api.micro1.ai', apiKeyEnv: 'MICRO1_API_KEY', timeoutMs: 30_000 },
   apply: { concurrency: 4, requestsPerSecond: 5, maxRetries: 5 },
@@ -41,6 +43,7 @@ const text = (what: string) => z.string({ error: `must be ${what}` }).min(1, { e
 const baseUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://public.api.micro1.ai' });
 const configSchema = z.strictObject({
   interviews: text('a folder path').optional(),
+  webhooks: text('a folder path').optional(),
   state: text('a file path').optional(),
   api: z
     .strictObject({
@@ -80,6 +83,11 @@ export interface ResolvedConfig {
   /** The config file read, if any (absolute). */
   configFile: string | undefined;
   interviewsDir: string;
+  /**
+   * Folders of the other resource kinds (kinds/), by setting name, when the config names one;
+   * `resourceFolder` gives the default otherwise (kept optional so an existing config resolves as before).
+   */
+  resourceFolders?: Readonly<Record<string, string>>;
   stateFile: string;
   api: { baseUrl: string; apiKeyEnv: string; timeoutMs: number };
   apply: { concurrency: number; requestsPerSecond: number; maxRetries: number; maxDurationMs?: number };
@@ -122,6 +130,7 @@ export async function loadConfig(options: { cwd: string; configPath?: string; en
     projectRoot,
     configFile: file,
     interviewsDir: path.resolve(projectRoot, c.interviews ?? CONFIG_DEFAULTS.interviews),
+    ...(c.webhooks !== undefined ? { resourceFolders: { webhooks: path.resolve(projectRoot, c.webhooks) } } : {}),
     stateFile: path.resolve(projectRoot, c.state ?? CONFIG_DEFAULTS.state),
     api: {
       baseUrl: envUrl !== undefined && envUrl !== '' ? envUrl : (c.api?.baseUrl ?? CONFIG_DEFAULTS.api.baseUrl),
@@ -132,6 +141,11 @@ export async function loadConfig(options: { cwd: string; configPath?: string; en
     prune: c.prune ?? CONFIG_DEFAULTS.prune,
     safety: { ...CONFIG_DEFAULTS.safety, ...c.safety },
   };
+}
+
+/** The absolute folder of a resource kind: the configured one, else its default under the project root. */
+export function resourceFolder(config: Pick<ResolvedConfig, 'projectRoot' | 'resourceFolders'>, kind: { folderSetting: string; defaultFolder: string }): string {
+  return config.resourceFolders?.[kind.folderSetting] ?? path.resolve(config.projectRoot, kind.defaultFolder);
 }
 
 function findConfig(cwd: string): string | undefined {

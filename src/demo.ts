@@ -7,7 +7,7 @@ import { startSandbox } from './sandbox/sandbox.js';
 import { PACKAGE_ROOT } from './version.js';
 
 /**
- * `npm run demo`: the example interviews against a local sandbox, plan → apply → plan, in a
+ * `npm run demo`: the example interviews and webhooks against a local sandbox, plan → apply → plan, in a
  * temporary copy so the repository's own state file is never touched. The sandbox is seeded with
  * the interview that interviews/design/product-designer.yaml pins, so adoption has something to adopt.
  */
@@ -16,7 +16,8 @@ const DEMO_KEY = 'demo-key-for-the-local-sandbox';
 
 const work = mkdtempSync(path.join(tmpdir(), 'micro1-demo-'));
 cpSync(path.join(PACKAGE_ROOT, 'interviews'), path.join(work, 'interviews'), { recursive: true });
-writeFileSync(path.join(work, 'micro1.config.json'), `${JSON.stringify({ interviews: 'interviews', state: '.micro1/state.json' }, null, 2)}\n`);
+cpSync(path.join(PACKAGE_ROOT, 'webhooks'), path.join(work, 'webhooks'), { recursive: true });
+writeFileSync(path.join(work, 'micro1.config.json'), `${JSON.stringify({ interviews: 'interviews', webhooks: 'webhooks', state: '.micro1/state.json' }, null, 2)}\n`);
 
 const sandbox = await startSandbox({ apiKey: DEMO_KEY, seed: [ADOPTED] });
 const io = processIo({ ...process.env, MICRO1_API_URL: sandbox.url, MICRO1_API_KEY: DEMO_KEY }, work);
@@ -35,7 +36,7 @@ try {
   code = planned === 0 && applied === 0 && replanned === 0 ? 0 : 1;
   io.stdout(
     code === 0
-      ? `\nDemo complete: ${sandbox.interviews().length} interviews on the sandbox, ${sandbox.requests.length} requests, and the second plan is a no-op.\n`
+      ? `\nDemo complete: ${sandbox.interviews().length} interviews and ${sandbox.webhooks().length} webhook${sandbox.webhooks().length === 1 ? '' : 's'} on the sandbox, ${sandbox.requests.length} requests, and the second plan is a no-op.\n`
       : '\nDemo failed: see the output above.\n',
   );
 } finally {

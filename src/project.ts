@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig, type ResolvedConfig } from './config.js';
+import { loadConfig, resourceFolder, type ResolvedConfig } from './config.js';
+import { loadResources, type ResourceDefinition } from './definitions/load-resources.js';
+import { KINDS } from './kinds/kinds.js';
 import { sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { Micro1Error } from './errors.js';
 import { loadDefinitions, type Definition } from './definitions/load-definitions.js';
@@ -18,6 +20,8 @@ export interface ProjectOptions {
 export interface Project {
   config: ResolvedConfig;
   definitions: Definition[];
+  /** The other kinds' definitions (webhooks/…), by kind then key; empty when their folders do not exist. */
+  resources: ResourceDefinition[];
   diagnostics: Diagnostic[];
   state: State;
   /** A path as the user should see it: relative to the project root. */
@@ -27,15 +31,25 @@ export interface Project {
 export async function loadProject(options: ProjectOptions): Promise<Project> {
   const config = await loadConfig(options);
   const display = (absolute: string) => posixRelative(config.projectRoot, absolute);
-  if (!existsSync(config.interviewsDir)) {
+  // A project may hold only webhooks; with neither folder, the interviews one is what is missing.
+  const interviewsFolder = existsSync(config.interviewsDir);
+  if (!interviewsFolder && !KINDS.some((kind) => existsSync(resourceFolder(config, kind)))) {
     throw new Micro1Error('NO_INTERVIEWS_DIR', `The interviews folder ${display(config.interviewsDir)} does not exist`, {
       hint: 'create it, or set `interviews` in micro1.config.ts to the folder that holds your definitions',
     });
   }
   // Includes what a crashed apply journaled but never folded in: plan sees every confirmed change.
   const { state } = loadState(config.stateFile, display(config.stateFile), config.projectRoot);
-  const { definitions, diagnostics } = loadDefinitions({ projectRoot: config.projectRoot, interviewsRoot: config.interviewsDir, previous: state });
-  return { config, definitions, diagnostics: sortDiagnostics(diagnostics), state, display };
+  const { definitions, diagnostics } = interviewsFolder
+    ? loadDefinitions({ projectRoot: config.projectRoot, interviewsRoot: config.interviewsDir, previous: state })
+    : { definitions: [], diagnostics: [] };
+  const resources: ResourceDefinition[] = [];
+  for (const kind of KINDS) {
+    const loaded = loadResources(kind, resourceFolder(config, kind), config.projectRoot);
+    resources.push(...loaded.definitions);
+    diagnostics.push(...loaded.diagnostics);
+  }
+  return { config, definitions, resources, diagnostics: sortDiagnostics(diagnostics), state, display };
 }
 
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {

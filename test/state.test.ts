@@ -74,11 +74,11 @@ describe('readState', () => {
   });
 
   it('refuses a newer version and says to upgrade', () => {
-    const content = '{"version":2,"lineage":"l","serial":3,"interviews":{},"somethingNew":[]}';
+    const content = '{"version":3,"lineage":"l","serial":3,"interviews":{},"somethingNew":[]}';
     const file = stateFile(content);
     const error = thrown(() => readState(file, '.micro1/state.json'));
     expect(error.code).toBe('STATE_TOO_NEW');
-    expect(error.message).toBe('The state file .micro1/state.json has version 2, newer than this micro1-sync understands (1)');
+    expect(error.message).toBe('The state file .micro1/state.json has version 3, newer than this micro1-sync understands (2)');
     expect(error.hint).toBe('upgrade micro1-sync to the version that wrote it');
     expect(readFileSync(file, 'utf8')).toBe(content);
   });

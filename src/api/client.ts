@@ -4,6 +4,8 @@ import { visible } from '../render/neutralise.js';
 import { redact } from '../render/redact.js';
 import { ID_PATTERN } from '../definitions/interview-schema.js';
 import { USER_AGENT } from '../version.js';
+import { isLoopback } from '../kinds/url-rules.js';
+import type { ResourceBody, ResourceKind } from '../kinds/kinds.js';
 
 /** How one HTTP attempt ended, when it did not succeed. The applier decides what each kind means. */
 export type FailureKind =
@@ -59,7 +61,7 @@ export interface ClientOptions {
 }
 
 /**
- * The four interview endpoints, one HTTP attempt per call. Retries, pacing and bookkeeping belong
+ * The four interview endpoints, and the same four of each other kind (kinds/), one HTTP attempt per call. Retries, pacing and bookkeeping belong
  * to the applier; this file only speaks the protocol and classifies what came back.
  */
 export class Micro1Client {
@@ -104,7 +106,37 @@ export class Micro1Client {
     return items;
   }
 
-  private async request(method: string, pathAndQuery: string, body?: unknown): Promise<Record<string, unknown>> {
+  /** POST to the kind's create endpoint; the id is read where the kind says its answer holds it. */
+  async createResource(kind: ResourceKind, body: ResourceBody): Promise<{ id: string }> {
+    // CreateWebhookResponse is `{ id }` with no `status`: an answer without one is accepted, one saying false is not.
+    const answer = await this.request('POST', kind.endpoints.create, body, { statusOptional: true });
+    const id = kind.createdId(answer);
+    if (id === undefined) throw new ApiError('protocol', `micro1 answered the ${kind.labels.one} create without a usable id`);
+    return { id };
+  }
+
+  async updateResource(kind: ResourceKind, id: string, body: ResourceBody): Promise<void> {
+    await this.request('PUT', kind.endpoints.item(encodeId(id, kind.labels.one)), body);
+  }
+
+  async deleteResource(kind: ResourceKind, id: string): Promise<void> {
+    await this.request('DELETE', kind.endpoints.item(encodeId(id, kind.labels.one)));
+  }
+
+  /** The whole list (GET /webhooks is not paged); an item without a usable id, url or event is a protocol failure. */
+  async listResources(kind: ResourceKind): Promise<{ id: string; body: ResourceBody }[]> {
+    const envelope = await this.request('GET', kind.endpoints.list);
+    if (!Array.isArray(envelope.data)) throw new ApiError('protocol', `micro1 answered the ${kind.labels.one} list without a data array`);
+    const items = [];
+    for (const raw of envelope.data) {
+      const item = kind.fromList(raw);
+      if (item === undefined) throw new ApiError('protocol', `micro1 answered the ${kind.labels.one} list with an item without a usable id, url or event`);
+      items.push(item);
+    }
+    return items;
+  }
+
+  private async request(method: string, pathAndQuery: string, body?: unknown, options: { statusOptional?: boolean } = {}): Promise<Record<string, unknown>> {
     const url = new URL(this.base.pathname.replace(/\/$/, '') + pathAndQuery, this.base);
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const signal = this.options.signal ? AbortSignal.any([timeout, this.options.signal]) : timeout;
@@ -136,10 +168,10 @@ export class Micro1Client {
     } catch (error) {
       throw failed(error, false);
     }
-    return this.interpret(method, response, text);
+    return this.interpret(method, response, text, options.statusOptional === true);
   }
 
-  private interpret(method: string, response: Response, text: string): Record<string, unknown> {
+  private interpret(method: string, response: Response, text: string, statusOptional = false): Record<string, unknown> {
     const { status } = response;
     const envelope = parseEnvelope(text);
     // A server that echoes the key back (in a 400's message, a redirect's location), whole or in
@@ -164,7 +196,7 @@ export class Micro1Client {
     if (status < 200 || status >= 300) throw new ApiError('protocol', `unexpected HTTP ${status} for ${method}${said}`, status);
     if (envelope === undefined) throw new ApiError('protocol', `micro1 answered ${status} with a body that is not the documented JSON envelope`, status);
     // A 200 whose envelope says status: false is a failure (DESIGN: the envelope is checked).
-    if (envelope.status !== true) throw new ApiError('bad-request', apiMessage ?? 'micro1 answered status: false', status);
+    if (envelope.status !== true && !(statusOptional && envelope.status === undefined)) throw new ApiError('bad-request', apiMessage ?? 'micro1 answered status: false', status);
     return envelope;
   }
 }
@@ -188,14 +220,11 @@ export function checkBaseUrl(raw: string): URL {
   });
 }
 
-export function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
+export { isLoopback } from '../kinds/url-rules.js';
 
 /** Ids are checked and encoded so that no id can leave its path segment. */
-export function encodeId(id: string): string {
-  if (!ID_PATTERN.test(id)) throw new ApiError('bad-request', `"${id}" is not a valid micro1 interview id`);
+export function encodeId(id: string, what = 'interview'): string {
+  if (!ID_PATTERN.test(id)) throw new ApiError('bad-request', `"${id}" is not a valid micro1 ${what} id`);
   return encodeURIComponent(id);
 }
 

@@ -2,6 +2,7 @@ import { ApiError, Micro1Client, type FailureKind, type ListItem } from './clien
 import type { Clock } from '../clock.js';
 import type { ResolvedConfig } from '../config.js';
 import { Micro1Error } from '../errors.js';
+import type { ResourceBody, ResourceKind } from '../kinds/kinds.js';
 import { RateLimiter } from './rate-limiter.js';
 import { LONG_WAIT_MS, sendWithRetry, type SendPolicy } from './send-with-retry.js';
 
@@ -115,6 +116,16 @@ async function listPage(connection: LiveConnection, query: { page: number; limit
       hint: LIST_HINTS[error.kind],
       cause: error,
     });
+  }
+}
+
+/** The whole list of another kind (GET /webhooks is not paged), paced and retried like the interview list. */
+export async function readLiveResources(connection: LiveConnection, kind: ResourceKind): Promise<{ id: string; body: ResourceBody }[]> {
+  try {
+    return await sendWithRetry(() => connection.client.listResources(kind), connection.policy, { retryUnknown: true });
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    throw new Micro1Error('LIST_FAILED', `Cannot read the ${kind.labels.many} on micro1 (GET ${kind.endpoints.list}): ${error.message}`, { hint: LIST_HINTS[error.kind], cause: error });
   }
 }
 

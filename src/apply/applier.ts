@@ -29,6 +29,8 @@ export interface ApplyDeps {
   onProgress?: (progress: ApplyProgress) => void;
   /** A line for the user while it runs (a long wait and what for). */
   notice?: (message: string) => void;
+  /** Shared with the other kinds' apply (resource-applier.ts), so the whole apply keeps one rate. */
+  limiter?: RateLimiter;
 }
 
 export interface ApplyProgress {
@@ -105,7 +107,7 @@ class ApplyRun {
     private readonly deps: ApplyDeps,
     private readonly total: number,
   ) {
-    this.limiter = new RateLimiter(settings.requestsPerSecond, deps.clock);
+    this.limiter = deps.limiter ?? new RateLimiter(settings.requestsPerSecond, deps.clock);
     this.managedBy = new Map(Object.entries(deps.store.state.interviews).map(([key, e]) => [e.id, key]));
     this.limit = pLimit(settings.concurrency);
     this.deadline = deps.clock.now() + settings.maxDurationMs;

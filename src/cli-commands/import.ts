@@ -1,11 +1,12 @@
 import { visible } from '../render/neutralise.js';
-import { CONFIG_FLAG, defineCommand, EXIT } from './define.js';
+import { CONFIG_FLAG, defineCommand, EXIT, usageError } from './define.js';
 import { printDiagnostics } from './output.js';
 
 export const importCmd = defineCommand('import', {
   summary: 'Write a definition for each interview on micro1 not managed yet, and record it in state',
-  usage: 'micro1 import [--keyword TEXT] [--force]',
+  usage: 'micro1 import [--keyword TEXT] [--force] [--kind interview|webhook]',
   flags: {
+    kind: { type: 'string', value: 'KIND', help: 'interview (default), or webhook: write webhooks/<event>-<host>.yaml for each unmanaged webhook' },
     keyword: { type: 'string', value: 'TEXT', help: 'only interviews whose name contains TEXT' },
     force: { type: 'boolean', help: 'replace a file that pins a listed id but says something else' },
     config: CONFIG_FLAG,
@@ -17,6 +18,10 @@ export const importCmd = defineCommand('import', {
   async run(values, _positionals, io) {
     const { importCommand } = await import('../commands/import.js');
     const { renderImportSummary } = await import('../render/render-import.js');
+    const { KINDS } = await import('../kinds/kinds.js');
+    if (values.kind !== undefined && values.kind !== 'interview' && !KINDS.some((k) => k.name === values.kind)) {
+      throw usageError(`--kind must be interview or ${KINDS.map((k) => k.name).join(' or ')}, not "${values.kind}"`, 'import');
+    }
     const outcome = await importCommand({
       cwd: io.cwd,
       env: io.env,
@@ -24,10 +29,16 @@ export const importCmd = defineCommand('import', {
       notice: (message) => io.stderr(`${message}\n`),
       ...(values.config ? { configPath: values.config } : {}),
       ...(values.keyword !== undefined ? { keyword: values.keyword } : {}),
+      ...(values.kind !== undefined ? { kind: values.kind } : {}),
     });
     if (outcome.kind === 'invalid') {
       await printDiagnostics(io, outcome.project.diagnostics, 'nothing was imported.');
       return EXIT.error;
+    }
+    if (outcome.kind === 'imported-resources') {
+      const { renderResourceImportSummary } = await import('../render/render-import.js');
+      io.stdout(renderResourceImportSummary(outcome.resourceKind, outcome.result, outcome.listed, outcome.statePath));
+      return EXIT.ok;
     }
     for (const warning of outcome.listWarnings) io.stderr(`warning: ${visible(warning)}\n`);
     io.stdout(renderImportSummary(outcome.result, outcome.listed, outcome.statePath));

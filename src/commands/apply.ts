@@ -6,7 +6,12 @@ import { DEFAULT_APPLY_MAX_DURATION_MS } from '../config.js';
 import { systemClock, type Clock } from '../clock.js';
 import { Micro1Error } from '../errors.js';
 import { plural } from '../diagnostics.js';
-import { plan as makePlan, hasChanges, unknownFields, type Change, type Plan } from '../plan/planner.js';
+import { hasChanges, unknownFields, type Change, type Plan } from '../plan/planner.js';
+import { planAll } from '../plan/plan-all.js';
+import { applyResources } from '../apply/resource-applier.js';
+import { RateLimiter } from '../api/rate-limiter.js';
+import { resourceToJson } from '../render/render-resources.js';
+import { jsonEqual } from '../definitions/canonical.js';
 import { hasErrors, loadProject, type Project, type ProjectOptions } from '../project.js';
 import type { JsonChange } from '../render/render-json.js';
 import { readSavedPlan, savedPlanMismatch, type SavedPlan } from '../state/saved-plan.js';
@@ -70,7 +75,7 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
     const prune = options.prune ?? config.prune;
     plan =
       saved === undefined
-        ? makePlan(project.definitions, store.state, { prune, targets: options.targets, excludes: options.excludes })
+        ? planAll(project.definitions, project.resources, store.state, { prune, targets: options.targets, excludes: options.excludes })
         : planFromSaved(saved, project, store.state, options.planFile!);
     if (!hasChanges(plan)) return { kind: 'no-changes', plan };
     checkUnknownFields(plan);
@@ -79,15 +84,37 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
     if (!(await options.review(plan, ask))) return { kind: 'declined', plan };
 
     const client = new Micro1Client({ baseUrl: config.api.baseUrl, apiKey, timeoutMs: config.api.timeoutMs, signal: options.abandon });
+    const clock = options.clock ?? systemClock;
+    const settings = { ...config.apply, maxDurationMs: config.apply.maxDurationMs ?? DEFAULT_APPLY_MAX_DURATION_MS, failFast: options.failFast };
+    const limiter = new RateLimiter(settings.requestsPerSecond, clock);
+    const deadline = clock.now() + settings.maxDurationMs;
     try {
-      sent = await applyChanges(plan.changes, { ...config.apply, maxDurationMs: config.apply.maxDurationMs ?? DEFAULT_APPLY_MAX_DURATION_MS, failFast: options.failFast }, {
+      sent = await applyChanges(plan.changes, settings, {
         client,
-        clock: options.clock ?? systemClock,
+        clock,
         store,
         stop: options.stop,
         notice: options.notice,
+        limiter,
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       });
+      // Then the other kinds (webhooks), unless the interviews' run stopped: the same reasons stop them.
+      const others = (plan.resources ?? []).filter((c) => c.action !== 'no-op');
+      if (others.length > 0 && sent.stoppedBecause !== undefined) sent = { ...sent, skipped: sent.skipped + others.length };
+      else if (others.length > 0) {
+        const done = await applyResources(others, settings, { client, clock, store, stop: options.stop, limiter, deadline });
+        sent = {
+          ...sent,
+          created: sent.created + done.created,
+          updated: sent.updated + done.updated,
+          deleted: sent.deleted + done.deleted,
+          reconciled: sent.reconciled + done.reconciled,
+          failures: [...sent.failures, ...done.failures],
+          skipped: sent.skipped + done.skipped,
+          requests: sent.requests + done.requests,
+          ...(done.stoppedBecause !== undefined ? { stoppedBecause: done.stoppedBecause } : {}),
+        };
+      }
     } catch (error) {
       // The store's failure is reported below, once the lock is released; anything else is a bug.
       if (error !== store.failure) throw error;
@@ -141,6 +168,24 @@ function planFromSaved(saved: SavedPlan, project: Project, state: State, file: s
   }
   const added = project.definitions.find((d) => !Object.hasOwn(saved.inputs.sources, d.key));
   if (added !== undefined) throw stale(`${added.file} was added since`);
+  // The other kinds: same files (by hash) and same state give the same plan, so it is planned again
+  // from them and must be exactly what was saved; an edited saved plan cannot send another body.
+  const savedOthers = saved.inputs.resource_sources ?? {};
+  const nowOthers = new Map(project.resources.map((d) => [`${d.kind}:${d.key}`, d]));
+  for (const [label, hash] of Object.entries(savedOthers)) {
+    const current = nowOthers.get(label);
+    if (current === undefined) throw stale(`${label} no longer exists`);
+    if (current.sourceHash !== hash) throw stale(`${current.file} changed since`);
+  }
+  const addedOther = project.resources.find((d) => !Object.hasOwn(savedOthers, `${d.kind}:${d.key}`));
+  if (addedOther !== undefined) throw stale(`${addedOther.file} was added since`);
+  const replanned = planAll([], project.resources, state, { prune: saved.inputs.prune, targets: saved.inputs.targets, excludes: saved.inputs.excludes }).resources ?? [];
+  const actionable = replanned.filter((c) => c.action !== 'no-op');
+  if (!jsonEqual(actionable.map(resourceToJson), saved.resources ?? [])) {
+    throw new Micro1Error('PLAN_TAMPERED', `The saved plan ${file} was edited after it was written: the changes it holds for webhooks are not the ones the files and state call for`, {
+      hint: 'a saved plan is applied exactly as planned; run `micro1 plan --out FILE` again instead of editing it',
+    });
+  }
   const mismatch = savedPlanMismatch(saved, project.definitions, state);
   if (mismatch !== undefined) {
     throw new Micro1Error('PLAN_TAMPERED', `The saved plan ${file} was edited after it was written: ${mismatch}`, {
@@ -149,7 +194,7 @@ function planFromSaved(saved: SavedPlan, project: Project, state: State, file: s
   }
   // What would be cleared is worked out again from the files and state, not taken from the plan's own say.
   const unknown = (c: JsonChange) => (c.action === 'update' ? unknownFields(now.get(c.key)!, entryOf(state, c.moved_from ?? c.key)) : []);
-  return { lineage, serial, changes: saved.changes.map((c) => changeFromJson(c, unknown(c))), warnings: saved.warnings };
+  return { lineage, serial, changes: saved.changes.map((c) => changeFromJson(c, unknown(c))), warnings: saved.warnings, ...(actionable.length > 0 ? { resources: actionable } : {}) };
 }
 
 /**

@@ -2,9 +2,15 @@ import path from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
 import { detectDrift, refreshedState, type Drift } from '../plan/drift.js';
 import { loadDefinitions } from '../definitions/load-definitions.js';
-import { plan as makePlan, type Plan } from '../plan/planner.js';
+import type { Plan } from '../plan/planner.js';
+import { planAll } from '../plan/plan-all.js';
 import { hasErrors, loadProject, type Project, type ProjectOptions } from '../project.js';
-import { connect, readLiveList } from '../api/read-live.js';
+import { connect, readLiveList, readLiveResources } from '../api/read-live.js';
+import { existsSync } from 'node:fs';
+import { KINDS } from '../kinds/kinds.js';
+import { splitByKind } from '../plan/plan-all.js';
+import { detectResourceDrift, refreshedResources, type ResourceDrift } from '../plan/resource-drift.js';
+import { resourceEntries } from '../state/state.js';
 import { deleteSafetyWarnings } from '../plan/safety.js';
 import { writeSavedPlan } from '../state/saved-plan.js';
 
@@ -33,19 +39,29 @@ export async function planCommand(options: PlanCommandOptions): Promise<PlanOutc
   if (hasErrors(project.diagnostics)) return { kind: 'invalid', project };
   const prune = options.prune ?? project.config.prune;
   // --refresh: drift is found by a pure function; this is the only I/O, and nothing is written to state.
-  const live = options.refresh ? await readLiveList(connect(project.config, options.env, { clock: options.clock ?? systemClock })) : undefined;
-  const drift = live === undefined ? undefined : detectDrift(project.state, live.items, options);
-  const state = drift === undefined ? project.state : refreshedState(project.state, drift);
+  const connection = options.refresh ? connect(project.config, options.env, { clock: options.clock ?? systemClock }) : undefined;
+  const live = connection === undefined ? undefined : await readLiveList(connection);
+  const interviewDrift = live === undefined ? undefined : detectDrift(project.state, live.items, options);
+  // The other kinds are read only when the project has some (files or state): an interviews-only refresh sends what it always sent.
+  const kinds = KINDS.filter((k) => project.resources.some((r) => r.kind === k.name) || Object.keys(resourceEntries(project.state, k.name)).length > 0);
+  const resourceDrifts: ResourceDrift[] = [];
+  for (const kind of kinds) {
+    if (connection === undefined) break;
+    const scope = { targets: splitByKind(options.targets).get(kind.name)!, excludes: splitByKind(options.excludes).get(kind.name)! };
+    resourceDrifts.push(detectResourceDrift(kind, project.state, await readLiveResources(connection, kind), scope));
+  }
+  const drift = interviewDrift === undefined || resourceDrifts.length === 0 ? interviewDrift : { ...interviewDrift, resources: resourceDrifts };
+  const state = drift === undefined ? project.state : refreshedResources(refreshedState(project.state, drift), resourceDrifts);
   const refreshed = live === undefined || drift === undefined ? {} : { drift, liveWarnings: live.warnings };
   // The loader may take an unchanged file's body from the state it read instead of parsing it (no
   // pinned id, no explicit fields): valid against that state only. Drift changes the state, so parse all.
   const drifted = drift !== undefined && drift.changed.length + drift.deleted.length > 0;
-  const definitions = drifted ? loadDefinitions({ projectRoot: project.config.projectRoot, interviewsRoot: project.config.interviewsDir }).definitions : project.definitions;
-  const planned = makePlan(definitions, state, { prune, targets: options.targets, excludes: options.excludes });
+  const definitions = drifted && existsSync(project.config.interviewsDir) ? loadDefinitions({ projectRoot: project.config.projectRoot, interviewsRoot: project.config.interviewsDir }).definitions : project.definitions;
+  const planned = planAll(definitions, project.resources, state, { prune, targets: options.targets, excludes: options.excludes });
   // Deletes that apply would refuse without --force: said now, so the reviewer sees it before the merge.
   const plan = { ...planned, warnings: [...deleteSafetyWarnings(planned, state, project.config.safety), ...planned.warnings] };
   if (options.out === undefined) return { kind: 'planned', project, plan, ...refreshed };
   const out = path.resolve(options.cwd, options.out);
-  writeSavedPlan(out, plan, definitions, { prune, targets: options.targets, excludes: options.excludes }, options.out);
+  writeSavedPlan(out, plan, definitions, { prune, targets: options.targets, excludes: options.excludes }, options.out, project.resources);
   return { kind: 'planned', project, plan, savedTo: out, ...refreshed };
 }

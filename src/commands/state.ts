@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig, type ResolvedConfig } from '../config.js';
+import { loadConfig, resourceFolder, type ResolvedConfig } from '../config.js';
+import { KINDS } from '../kinds/kinds.js';
 import { Micro1Error } from '../errors.js';
 import type { ProjectOptions } from '../project.js';
 import { entryOf, type State, type StateEntry } from '../state/state.js';
@@ -35,7 +36,8 @@ export async function stateRmCommand(options: StateCommandOptions & { keys: stri
   return edit(options, `state rm ${options.keys.join(' ')}`, (state) => removeFromState(state, options.keys), (config, removed) => ({
     removed: removed.map((r) => {
       const file = definitionFile(config, r.key);
-      return { ...r, file, pins: file === undefined ? undefined : pinnedId(path.resolve(config.projectRoot, file)) };
+      const kind = KINDS.find((k) => r.key.startsWith(`${k.name}:`));
+      return { ...r, file, pins: file === undefined || kind !== undefined ? undefined : pinnedId(path.resolve(config.projectRoot, file)), ...(kind ? { kind: kind.name } : {}) };
     }),
   }));
 }
@@ -72,8 +74,12 @@ async function read(options: ProjectOptions): Promise<{ config: ResolvedConfig; 
 
 /** The key's definition file if it exists, project-relative. */
 function definitionFile(config: ResolvedConfig, key: string): string | undefined {
+  // `webhook:KEY` is a file under the kind's folder.
+  const kind = KINDS.find((k) => key.startsWith(`${k.name}:`));
+  const folder = kind === undefined ? config.interviewsDir : resourceFolder(config, kind);
+  const rel = kind === undefined ? key : key.slice(kind.name.length + 1);
   for (const ext of ['.yaml', '.yml']) {
-    const absolute = path.join(config.interviewsDir, `${key}${ext}`);
+    const absolute = path.join(folder, `${rel}${ext}`);
     if (existsSync(absolute)) return display(config, absolute);
   }
   return undefined;

@@ -1,3 +1,5 @@
+import type { ResourceDefinition } from '../definitions/load-resources.js';
+import { KINDS } from '../kinds/kinds.js';
 import { hasErrors, loadProject, type Project, type ProjectOptions } from '../project.js';
 
 export interface ValidateOutcome {
@@ -14,6 +16,16 @@ export async function validateCommand(options: ProjectOptions): Promise<Validate
 
 /** The JSON printed by `validate --json`: its `format_version` changes only with its shape. */
 export function validationToJson(outcome: ValidateOutcome): unknown {
-  const { diagnostics, definitions } = outcome.project;
-  return { format_version: '1.0', valid: outcome.valid, interviews: definitions.length, diagnostics };
+  const { diagnostics, definitions, resources } = outcome.project;
+  return { format_version: '1.0', valid: outcome.valid, interviews: definitions.length, ...resourceCounts(resources), diagnostics };
+}
+
+/** How many valid definitions of each other kind (`webhooks: 2`); none of a kind, no key. */
+export function resourceCounts(resources: readonly ResourceDefinition[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of KINDS) {
+    const n = resources.filter((r) => r.kind === kind.name).length;
+    if (n > 0) counts[kind.labels.many] = n;
+  }
+  return counts;
 }

@@ -43,8 +43,9 @@ export function definitionYaml(fields: Record<string, unknown>, header?: string,
  * items) are put in canonical order, collections in block style. Idempotent. Refuses (never
  * rewrites) a file that is not one YAML mapping, and one whose meaning the rewrite would change
  * (an alias moved above its anchor, say): the result is parsed back and compared with the original.
+ * `order` is another kind's field order (a webhook's url, event, description).
  */
-export function formatDefinitionText(text: string): FormatResult {
+export function formatDefinitionText(text: string, order: readonly string[] = TOP_LEVEL_ORDER): FormatResult {
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const doc = parseDocument(source, { uniqueKeys: true });
   if (doc.errors.length > 0) return { ok: false, reason: `YAML syntax: ${doc.errors[0]!.message.split('\n')[0]!}` };
@@ -53,7 +54,7 @@ export function formatDefinitionText(text: string): FormatResult {
 
   const root = doc.contents;
   const first = root.items[0];
-  sortPairs(root, TOP_LEVEL_ORDER);
+  sortPairs(root, order);
   if (first !== undefined && root.items[0] !== first) keepHeaderOnTop(doc, first);
   const newFirst = root.items[0];
   if (newFirst !== undefined && isScalar(newFirst.key)) newFirst.key.spaceBefore = false;

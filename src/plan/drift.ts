@@ -4,6 +4,7 @@ import { matchesAny } from './key-match.js';
 import { fromListItem, isListHidden, listComparable, type ListComparableBody } from '../api/list-shape.js';
 import { interviewRecord, type State, type StateEntry } from '../state/state-model.js';
 import { definitionFileOf } from '../paths.js';
+import type { ResourceDrift } from './resource-drift.js';
 
 /** One field that differs between the last apply and micro1. */
 export interface DriftField {
@@ -40,6 +41,8 @@ export interface Drift {
   checked: number;
   /** Interviews micro1 lists that no state entry manages (`micro1 import` writes files for them). */
   unmanaged: number;
+  /** The other kinds' drift (resource-drift.ts), when the project has any of them. */
+  resources?: ResourceDrift[];
 }
 
 export interface DriftScope {

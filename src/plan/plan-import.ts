@@ -186,7 +186,8 @@ function withoutDefaults(spec: CanonicalBody): Record<string, unknown> {
   return Object.fromEntries(Object.entries(spec).filter(([field, value]) => field === 'interview_name' || !jsonEqual(value, defaults[field])));
 }
 
-function freeSlug(base: string, taken: ReadonlySet<string>): string {
+/** `base`, or `base-2`, `base-3`… : the first not taken (case-insensitively). */
+export function freeSlug(base: string, taken: ReadonlySet<string>): string {
   if (!taken.has(base.toLowerCase())) return base;
   for (let n = 2; ; n++) if (!taken.has(`${base}-${n}`.toLowerCase())) return `${base}-${n}`;
 }

@@ -4,6 +4,7 @@ import { matchesAny } from './key-match.js';
 import { LIST_HIDDEN_FIELDS } from '../api/list-shape.js';
 import type { State, StateEntry } from '../state/state-model.js';
 import { definitionFileOf } from '../paths.js';
+import type { ResourceChange } from './resource-planner.js';
 
 export type Action = 'create' | 'update' | 'no-op' | 'delete';
 
@@ -54,6 +55,8 @@ export interface Plan {
   /** Every planned interview, no-ops included, sorted by key. */
   changes: Change[];
   warnings: PlanWarning[];
+  /** The other kinds' changes (plan-all.ts), no-ops included, by kind then key; absent when there are none. */
+  resources?: ResourceChange[];
 }
 
 export interface PlanOptions {
@@ -166,7 +169,7 @@ export function countActions(changes: readonly Change[]): Record<Action, number>
 
 /** Whether apply has anything to do. A file that moved with its pinned id re-keys the state, so it counts. */
 export function hasChanges(plan: Plan): boolean {
-  return plan.changes.some(isActionable);
+  return plan.changes.some(isActionable) || (plan.resources ?? []).some((c) => c.action !== 'no-op');
 }
 
 /** A change apply acts on: anything but a no-op, and a no-op whose file moved (only the state changes). */

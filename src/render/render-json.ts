@@ -1,6 +1,7 @@
 import type { Diagnostic } from '../diagnostics.js';
 import type { Drift } from '../plan/drift.js';
-import { countActions, isActionable, type Change, type Plan } from '../plan/planner.js';
+import { isActionable, type Change, type Plan } from '../plan/planner.js';
+import { actionableResources, allCounts, resourceToJson, type JsonResourceChange } from './render-resources.js';
 import { driftToJson, type JsonDrift } from './render-drift.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -32,6 +33,8 @@ export interface JsonPlan {
   summary: { create: number; update: number; delete: number; no_op: number };
   /** Changes to make; no-ops are only counted, unless their file moved (`moved_from`: the state is re-keyed). */
   changes: JsonChange[];
+  /** The other kinds' changes to make (webhooks), each with its `kind`; absent when the plan has none of them. */
+  resources?: JsonResourceChange[];
   warnings: { key: string; message: string; hint?: string }[];
   diagnostics: Diagnostic[];
   /** `plan --refresh` only: what changed on micro1 outside git since the last apply. */
@@ -39,13 +42,16 @@ export interface JsonPlan {
 }
 
 export function planToJson(plan: Plan, diagnostics: readonly Diagnostic[], drift?: Drift): JsonPlan {
-  const n = countActions(plan.changes);
+  // Counted over every kind: a gate on "anything to create" must see a webhook too.
+  const n = allCounts(plan);
+  const resources = plan.resources === undefined ? {} : { resources: actionableResources(plan).map(resourceToJson) };
   return {
     format_version: PLAN_FORMAT_VERSION,
     tool: { name: 'micro1-sync', version: TOOL_VERSION },
     state: { lineage: plan.lineage, serial: plan.serial },
     summary: { create: n.create, update: n.update, delete: n.delete, no_op: n['no-op'] },
     changes: plan.changes.filter(isActionable).map(changeToJson),
+    ...resources,
     warnings: plan.warnings.map((w) => ({ ...w })),
     diagnostics: [...diagnostics],
     ...(drift === undefined ? {} : { drift: driftToJson(drift) }),

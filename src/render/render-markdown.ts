@@ -4,9 +4,11 @@ import type { Drift } from '../plan/drift.js';
 import { diffLines, formatValue, UNSEEN_BEFORE, UNSEEN_REFUSED, type DiffLine } from '../plan/field-diff.js';
 import { mdCode, mdCodeBlock, mdFence, mdHtml, mdText } from './neutralise.js';
 import { isActionable, type Change, type Plan, type PlanWarning } from '../plan/planner.js';
+import type { ResourceChange } from '../plan/resource-planner.js';
 import { applyHeadline } from './render-apply.js';
 import { driftMarkdownItems, driftSummary } from './render-drift.js';
 import { summaryLine, SYMBOL, VERB } from './render-text.js';
+import { actionableResources, RESOURCE_SYMBOL, resourceLabel, resourceSectionMarkdown } from './render-resources.js';
 
 /**
  * The plan as GitHub-flavoured Markdown, for a pull-request comment and the workflow run's step
@@ -45,6 +47,8 @@ export function renderPlanMarkdown(plan: Plan, diagnostics: readonly Diagnostic[
   const seeAll = seeAllHint(options);
   const within = `to fit GitHub's limit of ${options.limit.max} ${options.limit.unit}`;
   const changes = plan.changes.filter(isActionable);
+  const resources = actionableResources(plan);
+  const resourceItems = resources.map((c) => ({ text: resourceSectionMarkdown(c), label: resourceLabel(c) }));
   const blocks: Record<'warnings' | 'drift' | 'changes' | 'diagnostics', Block> = {
     warnings: {
       open: '\n#### Warnings\n\n',
@@ -63,7 +67,7 @@ export function renderPlanMarkdown(plan: Plan, diagnostics: readonly Diagnostic[
     },
     changes: {
       open: '\n#### Changes\n',
-      items: changes.map((c) => ({ text: changeSection(c), label: c.key, shortened: (room: number) => changeSection(c, { room, limit: options.limit }) })),
+      items: [...changes.map((c) => ({ text: changeSection(c), label: c.key, shortened: (room: number) => changeSection(c, { room, limit: options.limit }) })), ...resourceItems],
       close: '',
       cutNote: (cut, first) => `\n**${plural(cut, 'more change')} not shown** (from ${mdCode(first)} on) ${within}. ${seeAll}\n`,
       share: 1,
@@ -80,12 +84,13 @@ export function renderPlanMarkdown(plan: Plan, diagnostics: readonly Diagnostic[
   const whole = fit(head, options.limit, [blocks.warnings, blocks.drift, blocks.changes, blocks.diagnostics]);
   if (whole.cut === 0) return whole.text;
   const deletes = changes.filter((c) => c.action === 'delete');
+  const anyDelete = deletes.length > 0 || resources.some((c) => c.action === 'delete');
   // Deletes are listed in full above, so the one-line list has the rest.
   const others = deletes.length === 0 ? changes : changes.filter((c) => c.action !== 'delete');
   const compact = fit(head, options.limit, [
     {
       open: '\n#### Deletes\n\n',
-      items: deletes.map((c) => ({ text: indexItem(c), label: c.key })),
+      items: [...deletes.map((c) => ({ text: indexItem(c), label: c.key })), ...resources.filter((c) => c.action === 'delete').map((c) => ({ text: resourceIndexItem(c), label: resourceLabel(c) }))],
       close: '',
       cutNote: (cut, first) => `\n**${plural(cut, 'more delete')} not shown** (from ${mdCode(first)} on) ${within}. ${seeAll}\n`,
       share: 1,
@@ -93,8 +98,8 @@ export function renderPlanMarkdown(plan: Plan, diagnostics: readonly Diagnostic[
     // The safety thresholds' refusal and "no longer managed" are about deletes too.
     blocks.warnings,
     {
-      open: `\n#### ${deletes.length === 0 ? 'Every change' : 'Every other change'}, one line each\n\n`,
-      items: others.map((c) => ({ text: indexItem(c), label: c.key })),
+      open: `\n#### ${anyDelete ? 'Every other change' : 'Every change'}, one line each\n\n`,
+      items: [...others.map((c) => ({ text: indexItem(c), label: c.key })), ...resources.filter((c) => c.action !== 'delete').map((c) => ({ text: resourceIndexItem(c), label: resourceLabel(c) }))],
       close: '',
       cutNote: (cut, first) => `\n**${plural(cut, 'more change')} not listed** (from ${mdCode(first)} on) ${within}. ${seeAll}\n`,
       share: 1,
@@ -262,6 +267,14 @@ function indexItem(c: Change): string {
   return `- ${mdCode(SYMBOL[c.action])} ${mdCode(c.key)}${id} ${what}\n`;
 }
 
+
+/** One line for a webhook (or other kind) change. */
+function resourceIndexItem(c: ResourceChange): string {
+  const fields = c.fields.map((f) => f.field);
+  const what = fields.length === 0 ? VERB[c.action] : `${VERB[c.action]}: ${fields.join(', ')}`;
+  const id = c.id === undefined ? '' : ` (id ${mdCode(c.id)})`;
+  return `- ${mdCode(RESOURCE_SYMBOL[c.action])} ${mdCode(resourceLabel(c))}${id} ${what}\n`;
+}
 
 /**
  * One collapsed section. The diff block uses the text plan's lines, except that `~` becomes `!`:

@@ -2,7 +2,8 @@ import { BODY_FIELDS, ITEM_KEYS as BODY_ITEM_KEYS } from '../definitions/body-mo
 import { plural } from '../diagnostics.js';
 import { formatValue } from '../plan/field-diff.js';
 import { visible } from './neutralise.js';
-import type { State, StateEntry } from '../state/state.js';
+import { hasResources, resourceEntries, type State, type StateEntry } from '../state/state-model.js';
+import { KINDS } from '../kinds/kinds.js';
 
 /** `state list`: one line per managed interview (key, id, when applied), then unconfirmed creates. */
 export function renderStateList(state: State, statePath: string): string {
@@ -24,8 +25,19 @@ export function renderStateList(state: State, statePath: string): string {
     lines.push(`Unconfirmed creates (the next apply looks them up on micro1 by name):`);
     for (const p of state.pending) lines.push(`  ${visible(p.key)}  ${formatValue(p.interview_name)}  sent ${visible(p.startedAt)}`);
   }
+  // The other kinds (webhooks), each as KIND:KEY, the form `state rm` and `--target` take.
+  const others: string[] = [];
+  for (const kind of KINDS) {
+    const entries = resourceEntries(state, kind.name);
+    const resourceKeys = Object.keys(entries).sort();
+    for (const key of resourceKeys) lines.push(`${visible(`${kind.name}:${key}`)}  ${visible(entries[key]!.id)}  ${visible(kind.summary(entries[key]!.spec))}  applied ${visible(entries[key]!.appliedAt)}`);
+    const pending = (state.resourcePending ?? []).filter((p) => p.kind === kind.name);
+    if (pending.length > 0) lines.push(`Unconfirmed ${kind.labels.one} creates (the next apply looks them up on micro1 by ${kind.identityLabel}):`);
+    for (const p of pending) lines.push(`  ${visible(`${kind.name}:${p.key}`)}  ${visible(kind.summary(p.spec))}  sent ${visible(p.startedAt)}`);
+    if (resourceKeys.length > 0) others.push(` and ${resourceKeys.length} ${resourceKeys.length === 1 ? kind.labels.one : kind.labels.many}`);
+  }
   const serial = state.lineage === '' ? 'never written' : `serial ${state.serial}`;
-  lines.push(`${plural(keys.length, 'interview')} in ${visible(statePath)} (${serial}).`);
+  lines.push(`${plural(keys.length, 'interview')}${others.join('')} in ${visible(statePath)} (${serial}).`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -37,6 +49,15 @@ export function stateListToJson(state: State): unknown {
       .sort()
       .map((key) => ({ key, id: state.interviews[key]!.id, applied_at: state.interviews[key]!.appliedAt })),
     pending: state.pending.map((p) => ({ key: p.key, interview_name: p.interview_name, started_at: p.startedAt })),
+    ...(hasResources(state)
+      ? {
+          resources: KINDS.flatMap((kind) => {
+            const entries = resourceEntries(state, kind.name);
+            return Object.keys(entries).sort().map((key) => ({ kind: kind.name, key, id: entries[key]!.id, spec: entries[key]!.spec, applied_at: entries[key]!.appliedAt }));
+          }),
+          resource_pending: (state.resourcePending ?? []).map((p) => ({ kind: p.kind, key: p.key, spec: p.spec, started_at: p.startedAt })),
+        }
+      : {}),
   };
 }
 
@@ -59,11 +80,15 @@ export function renderStateEntry(key: string, entry: StateEntry, file: string | 
   return `${lines.join('\n')}\n`;
 }
 
-export function renderStateRm(removed: { key: string; id: string | undefined; file: string | undefined; pins: string | undefined }[], statePath: string): string {
+export function renderStateRm(removed: { key: string; id: string | undefined; file: string | undefined; pins: string | undefined; kind?: string }[], statePath: string): string {
   const lines: string[] = [];
   for (const r of removed) {
     lines.push(r.id === undefined ? `Removed the unconfirmed create of ${r.key} from ${statePath}.` : `Removed ${r.key} (id ${r.id}) from ${statePath}; it stays on micro1, no longer managed.`);
     if (r.file === undefined || r.id === undefined) continue;
+    if (r.kind !== undefined) {
+      lines.push(`  ${r.file} still exists: the next apply creates a second ${r.kind} from it; delete the file, or run \`micro1 import --kind ${r.kind}\` to manage this one again.`);
+      continue;
+    }
     if (r.pins === r.id) lines.push(`  ${r.file} still pins it: the next plan adopts it again; delete the file to stop managing it.`);
     else lines.push(`  ${r.file} still exists: the next plan creates a second interview from it; pin \`id: ${r.id}\` in it to manage this one again, or delete the file.`);
   }

@@ -2,7 +2,9 @@ import { formatDiagnostic, plural, type Diagnostic } from '../diagnostics.js';
 import { diffLines, formatValue, UNSEEN_BEFORE, UNSEEN_REFUSED, type DiffLine } from '../plan/field-diff.js';
 import { fragmentImpact } from '../plan/fragment-impact.js';
 import { visible, visibleLines } from './neutralise.js';
-import { countActions, isActionable, type Change, type Plan } from '../plan/planner.js';
+import { isActionable, type Change, type Plan } from '../plan/planner.js';
+import type { ResourceChange } from '../plan/resource-planner.js';
+import { actionableResources, allCounts, kindsNoun, RESOURCE_SYMBOL, resourceHead, resourceLines } from './render-resources.js';
 
 export interface TextStyle {
   color: boolean;
@@ -27,9 +29,11 @@ export function renderPlanText(plan: Plan, style: TextStyle): string {
     for (const f of impact) out.push(`  ${paint.bold(visible(f.fragment))}  ${plural(f.interviews, 'interview')} ${f.interviews === 1 ? 'changes' : 'change'} only because of it`);
     out.push('');
   }
-  if (actionable.length > 0) {
+  const resources = actionableResources(plan);
+  if (actionable.length + resources.length > 0) {
     out.push('micro1 will perform the following actions:', '');
     for (const change of actionable) out.push(...changeBlock(change, paint), '');
+    for (const change of resources) out.push(...resourceBlock(change, paint), '');
   }
   if (plan.warnings.length > 0) {
     out.push('Warnings:');
@@ -44,10 +48,10 @@ export function renderPlanText(plan: Plan, style: TextStyle): string {
 }
 
 export function summaryLine(plan: Plan): string {
-  const n = countActions(plan.changes);
+  const n = allCounts(plan);
   const moved = plan.changes.filter((c) => c.movedFrom !== undefined).length;
   if (n.create + n.update + n.delete + moved === 0) {
-    return `No changes. ${plural(n['no-op'], 'interview')} already ${n['no-op'] === 1 ? 'matches' : 'match'} micro1.`;
+    return `No changes. ${kindsNoun(plan)} micro1.`;
   }
   const movedNote = moved === 0 ? '' : `; ${plural(moved, 'file')} moved`;
   return `Plan: ${n.create} to create, ${n.update} to update, ${n.delete} to delete, ${n['no-op']} unchanged${movedNote}.`;
@@ -75,6 +79,21 @@ function changeBlock(change: Change, paint: Painter): string[] {
     lines.push(`      ${paint.red('-')} interview_name: ${formatValue(change.before.interview_name)}`);
   }
   for (const line of diffLines(change)) lines.push(`      ${diffLineText(line, paint)}`);
+  return lines;
+}
+
+/** A webhook (or other kind) change: as an interview's, with `!` in red for a field that redirects data. */
+function resourceBlock(change: ResourceChange, paint: Painter): string[] {
+  const colour = change.action === 'create' ? paint.green : change.action === 'delete' ? paint.red : paint.yellow;
+  const head = resourceHead(change);
+  const lines = [`  ${colour(RESOURCE_SYMBOL[change.action])} ${paint.bold(visible(head.label))}  (${visible(head.details)})  ${paint.dim(visible(head.file))}`];
+  for (const line of resourceLines(change)) {
+    if (line.text.startsWith('# ')) lines.push(`      ${paint.dim(visible(line.text))}`);
+    else {
+      const sign = line.op === '+' ? paint.green('+') : line.op === '-' ? paint.red('-') : line.op === '!' ? paint.bold(paint.red('!')) : paint.yellow('~');
+      lines.push(`      ${sign} ${line.text}`);
+    }
+  }
   return lines;
 }
 

@@ -7,7 +7,7 @@ import { setTimeout as wait } from 'node:timers/promises';
 import { errnoCode, Micro1Error } from '../errors.js';
 
 /**
- * A local micro1-compatible server: the four interview endpoints micro1-sync uses, with the API's
+ * A local micro1-compatible server: the four interview and four webhook endpoints micro1-sync uses, with the API's
  * envelopes and the limits openapi.json states only in prose, kept in memory (optionally in a JSON
  * file). Tests drive it with faults, latency and a rate limit it does not announce.
  *
@@ -15,6 +15,9 @@ import { errnoCode, Micro1Error } from '../errors.js';
  * defaults and list shape are written here from the document, and it imports nothing of the
  * product's model (body declaration, schema, list mapping, state writer). A mistake in one reading
  * is then caught by the other instead of being shared by both.
+ *
+ * Over 350 lines on purpose: the whole reading (interviews and webhooks) stays in this one file,
+ * whose imports test/sandbox-independent.test.ts checks.
  */
 
 export type Fault =
@@ -63,6 +66,8 @@ export interface SandboxOptions {
   apiKey?: string;
   /** Interviews present from the start; ignored when `persistFile` already exists (it holds them). */
   seed?: readonly SeedInterview[];
+  /** Webhooks present from the start, checked like a create's body; ignored like `seed`. */
+  seedWebhooks?: readonly { id?: string; body: Record<string, unknown> }[];
   /** JSON file the interviews are loaded from at start and written to (atomically) on every change. */
   persistFile?: string;
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
@@ -104,6 +109,8 @@ export interface Sandbox {
   requests: readonly RecordedRequest[];
   /** The stored interviews in creation order (copies). */
   interviews(): StoredInterview[];
+  /** The stored webhooks in creation order (copies). */
+  webhooks(): StoredWebhook[];
   /** Stops listening and destroys every connection, hanging ones included. */
   close(): Promise<void>;
 }
@@ -191,13 +198,15 @@ interface Answer {
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const now = options.now ?? Date.now;
   const store = new Map<string, Entry>();
+  const hooks = new Map<string, WebhookEntry>();
   const requests: RecordedRequest[] = [];
   const lifetime = new AbortController();
   const limiter = options.hiddenRatePerSecond === undefined ? undefined : slidingWindow(options.hiddenRatePerSecond);
 
-  const loaded = options.persistFile === undefined ? false : loadPersisted(options.persistFile, store);
+  const loaded = options.persistFile === undefined ? false : loadPersisted(options.persistFile, store, hooks);
   if (!loaded) {
     seedStore(options.seed ?? [], store, now());
+    seedWebhooks(options.seedWebhooks ?? [], hooks, now());
     persist();
   }
 
@@ -209,7 +218,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       date_created: new Date(e.created).toISOString(),
       date_modified: new Date(e.modified).toISOString(),
     }));
-    writeAtomically(options.persistFile, `${JSON.stringify({ version: PERSIST_VERSION, interviews }, null, 2)}\n`);
+    // Webhooks only when there are some: a store without them keeps its shape.
+    const webhooks = [...hooks.values()].map((e) => ({ id: e.id, body: e.body, date_created: new Date(e.created).toISOString(), date_modified: new Date(e.modified).toISOString() }));
+    writeAtomically(options.persistFile, `${JSON.stringify({ version: PERSIST_VERSION, interviews, ...(webhooks.length > 0 ? { webhooks } : {}) }, null, 2)}\n`);
   }
 
   /** Routes, checks the key and the body, and performs the change. Synchronous, so a change is stored (and persisted) before any answer. */
@@ -223,6 +234,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (limited) return { ...fail(429, 'Too many requests'), headers: { 'retry-after': '1' } };
 
     if (operation.op === 'list') return list(url.searchParams);
+    if (operation.op === 'webhook-list' || operation.op === 'webhook-create' || operation.op === 'webhook-update' || operation.op === 'webhook-delete') {
+      return webhookRoute(operation, received, headers['content-type']);
+    }
     if (operation.op === 'delete') {
       if (!store.delete(operation.id)) return fail(404, 'Interview not found');
       persist();
@@ -248,6 +262,37 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     store.set(operation.id, { ...entry, body: fill(given, entry.body), modified: time });
     persist();
     return ok('Interview updated successfully');
+  }
+
+  /** The four webhook endpoints (sandbox/webhooks.ts has the document's reading). */
+  function webhookRoute(operation: WebhookOperation, received: Received, contentType: string | undefined): Answer {
+    if (operation.op === 'webhook-list') {
+      return { status: 200, body: { status: true, message: 'Webhooks fetched successfully', data: [...hooks.values()].map((e) => webhookListItem(e, listDate)) } };
+    }
+    if (operation.op === 'webhook-delete') {
+      if (!hooks.delete(operation.id)) return fail(404, 'Webhook not found');
+      persist();
+      return ok('Webhook deleted successfully');
+    }
+    const body = readJsonBody(received, contentType);
+    if ('error' in body) return fail(400, body.error);
+    const issues = validateWebhookBody(body.value);
+    if (issues.length > 0) return fail(400, issues.join('; '));
+    const given = webhookBody(body.value as Record<string, unknown>);
+    const time = now();
+    if (operation.op === 'webhook-create') {
+      const id = randomUUID();
+      hooks.set(id, { id, body: given, created: time, modified: time });
+      persist();
+      // CreateWebhookResponse: `{ id }` alone, no status or message envelope.
+      return { status: 200, body: { id } };
+    }
+    const { id } = operation;
+    const entry = hooks.get(id);
+    if (entry === undefined) return fail(404, 'Webhook not found');
+    hooks.set(id, { ...entry, body: given, modified: time });
+    persist();
+    return ok('Webhook updated successfully');
   }
 
   function list(params: URLSearchParams): Answer {
@@ -323,6 +368,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     port,
     requests,
     interviews: () => [...store.values()].map((e) => ({ id: e.id, body: structuredClone(e.body) })),
+    webhooks: () => [...hooks.values()].map((e) => ({ id: e.id, body: { ...e.body } })),
     close() {
       closing ??= new Promise<void>((resolve) => {
         lifetime.abort();
@@ -457,21 +503,28 @@ function recordedBody(text: string): unknown {
   }
 }
 
-type Operation = { op: 'list' } | { op: 'create' } | { op: 'update'; id: string } | { op: 'delete'; id: string };
+type Operation =
+  | { op: 'list' } | { op: 'create' } | { op: 'update'; id: string } | { op: 'delete'; id: string }
+  | WebhookOperation;
+type WebhookOperation = { op: 'webhook-list' } | { op: 'webhook-create' } | { op: 'webhook-update'; id: string } | { op: 'webhook-delete'; id: string };
 
 /** The four endpoints: the operation for `method` on `pathname`, the methods the path allows, or undefined for no such path. */
 function matchRoute(method: string, pathname: string): { operation: Operation | undefined; allowed: string[] } | undefined {
   if (pathname === '/interviews') return { operation: method === 'GET' ? { op: 'list' } : undefined, allowed: ['GET'] };
   if (pathname === '/interview') return { operation: method === 'POST' ? { op: 'create' } : undefined, allowed: ['POST'] };
-  const m = /^\/interview\/([^/]+)$/.exec(pathname);
+  if (pathname === '/webhooks') return { operation: method === 'GET' ? { op: 'webhook-list' } : undefined, allowed: ['GET'] };
+  if (pathname === '/webhook') return { operation: method === 'POST' ? { op: 'webhook-create' } : undefined, allowed: ['POST'] };
+  const m = /^\/(interview|webhook)\/([^/]+)$/.exec(pathname);
   if (m === null) return undefined;
   let id: string;
   try {
-    id = decodeURIComponent(m[1]!);
+    id = decodeURIComponent(m[2]!);
   } catch {
     return undefined;
   }
-  const operation: Operation | undefined = method === 'PUT' ? { op: 'update', id } : method === 'DELETE' ? { op: 'delete', id } : undefined;
+  const hook = m[1] === 'webhook';
+  const operation: Operation | undefined =
+    method === 'PUT' ? (hook ? { op: 'webhook-update', id } : { op: 'update', id }) : method === 'DELETE' ? (hook ? { op: 'webhook-delete', id } : { op: 'delete', id }) : undefined;
   return { operation, allowed: ['PUT', 'DELETE'] };
 }
 
@@ -598,8 +651,18 @@ function seedStore(seed: readonly SeedInterview[], store: Map<string, Entry>, ti
   });
 }
 
+function seedWebhooks(seed: readonly { id?: string; body: Record<string, unknown> }[], hooks: Map<string, WebhookEntry>, time: number): void {
+  seed.forEach((entry, i) => {
+    const issues = validateWebhookBody(entry.body);
+    if (entry.id !== undefined && (!ID_PATTERN.test(entry.id) || hooks.has(entry.id))) issues.push(`id "${entry.id}" is not a valid, unique webhook id`);
+    if (issues.length > 0) throw new Micro1Error('SANDBOX_SEED_INVALID', `seed webhook ${i + 1}: ${issues.join('; ')}`);
+    const id = entry.id ?? randomUUID();
+    hooks.set(id, { id, body: webhookBody(entry.body), created: time, modified: time });
+  });
+}
+
 /** Loads a persisted store; false when the file does not exist yet. A file it cannot read is an error, never overwritten. */
-function loadPersisted(file: string, store: Map<string, Entry>): boolean {
+function loadPersisted(file: string, store: Map<string, Entry>, hooks: Map<string, WebhookEntry>): boolean {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -625,6 +688,17 @@ function loadPersisted(file: string, store: Map<string, Entry>): boolean {
     const modified = Date.parse(String(item.date_modified));
     if (Number.isNaN(created) || Number.isNaN(modified)) throw invalid(`${at} has no valid date_created / date_modified`);
     store.set(item.id, { id: item.id, body: fill(item.body as Partial<InterviewBody>, EMPTY_BODY), created, modified });
+  });
+  if (raw.webhooks !== undefined && !Array.isArray(raw.webhooks)) throw invalid('"webhooks" must be a list');
+  ((raw.webhooks ?? []) as unknown[]).forEach((item: unknown, i) => {
+    const at = `webhooks[${i}]`;
+    if (!isRecord(item) || typeof item.id !== 'string' || !ID_PATTERN.test(item.id) || hooks.has(item.id)) throw invalid(`${at} has no valid, unique id`);
+    const issues = validateWebhookBody(item.body);
+    if (issues.length > 0) throw invalid(`${at}: ${issues.join('; ')}`);
+    const created = Date.parse(String(item.date_created));
+    const modified = Date.parse(String(item.date_modified));
+    if (Number.isNaN(created) || Number.isNaN(modified)) throw invalid(`${at} has no valid date_created / date_modified`);
+    hooks.set(item.id, { id: item.id, body: webhookBody(item.body as Record<string, unknown>), created, modified });
   });
   return true;
 }
@@ -669,4 +743,72 @@ function fail(status: number, message: string): Answer {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/*
+ * The webhook endpoints, read from the document for the sandbox alone (CreateWebhookRequest,
+ * UpdateWebhookRequest, CreateWebhookResponse, GetAllWebhooksResponse), independent of the
+ * product's kinds/webhook.ts.
+ */
+
+/** The `event` enum of CreateWebhookRequest and UpdateWebhookRequest. */
+const EVENTS = [
+  'interview_report.created',
+  'interview_recording.completed',
+  'interview_webcam_recording.completed',
+  'proctoring_score.completed',
+  'applicant.completed',
+  'applicant.created',
+  'applicant.updated',
+  'applicant.invited',
+  'interview.started',
+  'interview.completed',
+] as const;
+
+export interface WebhookBody {
+  url: string;
+  event: (typeof EVENTS)[number];
+  description: string;
+}
+
+export interface StoredWebhook {
+  id: string;
+  body: WebhookBody;
+}
+
+interface WebhookEntry extends StoredWebhook {
+  created: number;
+  modified: number;
+}
+
+/** Both bodies require `url` and `event` (the update too: its schema lists them as required). */
+function validateWebhookBody(body: unknown): string[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return ['Request body must be a JSON object'];
+  const given = body as Record<string, unknown>;
+  const issues: string[] = [];
+  for (const key of Object.keys(given)) if (!['url', 'event', 'description'].includes(key)) issues.push(`${key} is not an allowed field`);
+  if (given.url === undefined) issues.push('url is required');
+  else if (typeof given.url !== 'string' || given.url.trim() === '') issues.push('url must be a non-empty string');
+  if (given.event === undefined) issues.push('event is required');
+  else if (typeof given.event !== 'string' || !(EVENTS as readonly string[]).includes(given.event)) issues.push(`event must be one of: ${EVENTS.join(', ')}`);
+  if (given.description !== undefined && typeof given.description !== 'string') issues.push('description must be a string');
+  return issues;
+}
+
+/** The stored body, description filled in. Only for a body `validateWebhookBody` accepted. */
+function webhookBody(given: Record<string, unknown>): WebhookBody {
+  return { url: given.url as string, event: given.event as WebhookBody['event'], description: typeof given.description === 'string' ? given.description : '' };
+}
+
+/** GetAllWebhooksResponse's item: `webhook_id`, the body, dates as "2021-01-01 00:00:00", status "active". */
+function webhookListItem(e: WebhookEntry, date: (ms: number) => string): Record<string, unknown> {
+  return {
+    webhook_id: e.id,
+    url: e.body.url,
+    description: e.body.description,
+    event: e.body.event,
+    date_created: date(e.created),
+    date_modified: date(e.modified),
+    status: 'active',
+  };
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { jsonEqual } from '../definitions/canonical.js';
 import type { Definition } from '../definitions/load-definitions.js';
+import type { ResourceDefinition } from '../definitions/load-resources.js';
 import type { Plan } from '../plan/planner.js';
 import { PLAN_FORMAT_VERSION, planToJson, type JsonPlan } from '../render/render-json.js';
 import { Micro1Error, errnoCode } from '../errors.js';
@@ -16,6 +17,8 @@ export interface SavedPlan extends JsonPlan {
     excludes: string[];
     /** Source hash of every definition the plan saw: any edit since makes the plan stale. */
     sources: Record<string, string>;
+    /** The same for the other kinds, keyed `KIND:KEY`; absent when the project has none. */
+    resource_sources?: Record<string, string>;
   };
   checksum: string;
 }
@@ -26,9 +29,11 @@ export function writeSavedPlan(
   definitions: readonly Definition[],
   inputs: { prune: boolean; targets: string[]; excludes: string[] },
   display = file,
+  resources: readonly ResourceDefinition[] = [],
 ): void {
   const sources = Object.fromEntries(definitions.map((d) => [d.key, d.sourceHash]).sort(([a], [b]) => (a! < b! ? -1 : 1)));
-  const body = { ...planToJson(plan, []), inputs: { ...inputs, sources } };
+  const others = Object.fromEntries(resources.map((d) => [`${d.kind}:${d.key}`, d.sourceHash]).sort(([a], [b]) => (a! < b! ? -1 : 1)));
+  const body = { ...planToJson(plan, []), inputs: { ...inputs, sources, ...(resources.length > 0 ? { resource_sources: others } : {}) } };
   const saved: SavedPlan = { ...body, checksum: checksumOf(body) };
   writeFileAtomic(file, `${JSON.stringify(saved, null, 2)}\n`, { display });
 }
@@ -65,6 +70,11 @@ export function readSavedPlan(absolute: string, file = absolute, root = process.
     throw new Micro1Error('PLAN_INVALID', `${file} is not a saved plan of this micro1-sync (format ${PLAN_FORMAT_VERSION})`, { hint: 'run `micro1 plan --out FILE` again' });
   }
   Object.setPrototypeOf(sources, null);
+  const others = plan.inputs!.resource_sources as unknown;
+  if (others !== undefined && (typeof others !== 'object' || others === null || Array.isArray(others))) {
+    throw new Micro1Error('PLAN_INVALID', `${file} is not a saved plan of this micro1-sync (format ${PLAN_FORMAT_VERSION})`, { hint: 'run `micro1 plan --out FILE` again' });
+  }
+  if (others !== undefined) Object.setPrototypeOf(others, null);
   return plan as SavedPlan;
 }
 

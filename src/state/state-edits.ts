@@ -1,4 +1,5 @@
-import { entryOf, interviewRecord, type State, type StateEntry } from './state.js';
+import { entryOf, interviewRecord, resourceEntries, resourceRecord, type State, type StateEntry } from './state.js';
+import { KINDS } from '../kinds/kinds.js';
 import { didYouMean } from '../suggest.js';
 import { isFragmentPath } from '../paths.js';
 
@@ -14,16 +15,32 @@ export type EditResult<T> = { ok: true; state: State; value: T } | { ok: false; 
  * `state rm`: drops each key's entry (and any unconfirmed create under it) from the state. Nothing
  * is sent to micro1: the interviews stay there, no longer managed. Pure; every key must exist.
  */
-export function removeFromState(state: State, keys: readonly string[]): EditResult<{ key: string; id: string | undefined }[]> {
+export function removeFromState(state: State, allKeys: readonly string[]): EditResult<{ key: string; id: string | undefined }[]> {
+  // `webhook:KEY` names another kind's entry; every other key an interview's, as always.
+  const other = (k: string) => KINDS.find((kind) => k.startsWith(`${kind.name}:`));
+  const keys = allKeys.filter((k) => other(k) === undefined);
+  const otherKeys = allKeys.filter((k) => other(k) !== undefined).map((k) => ({ label: k, kind: other(k)!.name, key: k.slice(other(k)!.name.length + 1) }));
+  const lost = otherKeys.find((o) => !Object.hasOwn(resourceEntries(state, o.kind), o.key) && !(state.resourcePending ?? []).some((p) => p.kind === o.kind && p.key === o.key));
+  if (lost !== undefined) return { ok: false, problem: { message: `${lost.label} is not in the state`, hint: '`micro1 state list` shows the keys it holds' } };
   const missing = keys.find((k) => entryOf(state, k) === undefined && !state.pending.some((p) => p.key === k));
   if (missing !== undefined) return { ok: false, problem: unknownKey(state, missing) };
   const interviews = interviewRecord(state.interviews);
+  const resources = { ...(state.resources ?? {}) };
+  const otherRemoved = otherKeys.map(({ label, kind, key }) => {
+    const record = resourceRecord(resources[kind]);
+    const id = Object.hasOwn(record, key) ? record[key]!.id : undefined;
+    delete record[key];
+    resources[kind] = record;
+    return { key: label, id };
+  });
+  const resourcePending = (state.resourcePending ?? []).filter((p) => !otherKeys.some((o) => o.kind === p.kind && o.key === p.key));
+  const others = otherKeys.length === 0 ? {} : { resources, resourcePending };
   const removed = keys.map((key) => {
     const id = entryOf({ interviews }, key)?.id;
     delete interviews[key];
     return { key, id };
   });
-  return { ok: true, state: { ...state, interviews, pending: state.pending.filter((p) => !keys.includes(p.key)) }, value: removed };
+  return { ok: true, state: { ...state, interviews, pending: state.pending.filter((p) => !keys.includes(p.key)), ...others }, value: [...removed, ...otherRemoved] };
 }
 
 /**

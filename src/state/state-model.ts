@@ -1,4 +1,5 @@
 import type { BodyField, CanonicalBody } from '../definitions/canonical.js';
+import type { ResourceBody } from '../kinds/kinds.js';
 
 /**
  * The state as values: its types and the pure helpers every stage uses. No file is read or
@@ -31,19 +32,50 @@ export interface PendingCreate {
   startedAt: string;
 }
 
+/** The last-applied record of one resource of another kind (kinds/): a webhook. */
+export interface ResourceEntry {
+  kind: string;
+  id: string;
+  /** The body last confirmed by micro1, in the kind's field order. */
+  spec: ResourceBody;
+  sourceHash: string;
+  sources?: Record<string, string>;
+  appliedAt: string;
+}
+
+/** A create of another kind that was sent (or about to be) but whose outcome is not yet known. */
+export interface ResourcePending {
+  kind: string;
+  key: string;
+  spec: ResourceBody;
+  sourceHash: string;
+  startedAt: string;
+}
+
 export interface State {
-  version: 1;
+  /**
+   * The version the file was read as. Version 2 adds the other kinds and writes each entry's kind;
+   * a state holding only interviews is still written as version 1 (see serializeState).
+   */
+  version: 1 | 2;
   /** Fixed when the state is first written; '' until then. */
   lineage: string;
   serial: number;
   interviews: Record<string, StateEntry>;
   pending: PendingCreate[];
+  /** Entries of the other kinds, by kind name then key; absent when there are none. */
+  resources?: Record<string, Record<string, ResourceEntry>>;
+  /** Unconfirmed creates of the other kinds; absent when there are none. */
+  resourcePending?: ResourcePending[];
 }
 
-export const STATE_VERSION = 1;
+/** The newest state version this micro1-sync reads and writes. */
+export const STATE_VERSION = 2;
+/** What a state without other kinds is written as, so older versions of micro1-sync still read it. */
+export const INTERVIEWS_ONLY_VERSION = 1;
 
 export function emptyState(): State {
-  return { version: STATE_VERSION, lineage: '', serial: 0, interviews: interviewRecord(), pending: [] };
+  return { version: INTERVIEWS_ONLY_VERSION, lineage: '', serial: 0, interviews: interviewRecord(), pending: [] };
 }
 
 /**
@@ -61,7 +93,7 @@ export function entryOf(state: Pick<State, 'interviews'>, key: string): StateEnt
 }
 
 /** Two keys that record the same micro1 id, if any: one interview is managed by one key only. */
-export function sharedId(interviews: Readonly<Record<string, StateEntry>>): { id: string; keys: [string, string] } | undefined {
+export function sharedId(interviews: Readonly<Record<string, { id: string }>>): { id: string; keys: [string, string] } | undefined {
   const keyOf = new Map<string, string>();
   for (const key of Object.keys(interviews)) {
     const { id } = interviews[key]!;
@@ -70,4 +102,22 @@ export function sharedId(interviews: Readonly<Record<string, StateEntry>>): { id
     keyOf.set(id, key);
   }
   return undefined;
+}
+
+/** The entries of one kind, keyed by key (a record without a prototype); empty when there are none. */
+export function resourceEntries(state: Pick<State, 'resources'>, kind: string): Readonly<Record<string, ResourceEntry>> {
+  return state.resources !== undefined && Object.hasOwn(state.resources, kind) ? state.resources[kind]! : EMPTY;
+}
+
+/** Whether the state holds anything of another kind: it is then written as version 2. */
+export function hasResources(state: Pick<State, 'resources' | 'resourcePending'>): boolean {
+  return Object.values(state.resources ?? {}).some((r) => Object.keys(r).length > 0) || (state.resourcePending?.length ?? 0) > 0;
+}
+
+const EMPTY: Readonly<Record<string, ResourceEntry>> = Object.freeze(Object.create(null) as Record<string, ResourceEntry>);
+
+/** A record of resource entries without a prototype, as interviewRecord is for interviews. */
+export function resourceRecord(from?: Readonly<Record<string, ResourceEntry>>): Record<string, ResourceEntry> {
+  const record = Object.create(null) as Record<string, ResourceEntry>;
+  return from === undefined ? record : Object.assign(record, from);
 }

@@ -4,7 +4,10 @@ import path from 'node:path';
 import { Micro1Error } from '../errors.js';
 import { fsyncFolder, readRegularFile, removeDeadTemps, writeAll, writeFailure, type WriteFs } from './file-io.js';
 import { acquireLock, takeoverNotice } from './lock.js';
-import { interviewRecord, MAX_STATE_BYTES, projectRootOf, readState, writeState, type EntryTextCache, type PendingCreate, type State, type StateEntry } from './state.js';
+import {
+  interviewRecord, MAX_STATE_BYTES, projectRootOf, readState, resourceRecord, writeState,
+  type EntryTextCache, type PendingCreate, type ResourceEntry, type ResourcePending, type State, type StateEntry,
+} from './state.js';
 
 /**
  * Apply records each confirmed change by appending one line to `<state>.journal` and folds the
@@ -16,7 +19,12 @@ export type JournalEntry =
   | { op: 'pending'; pending: PendingCreate }
   | { op: 'pending-cleared'; key: string }
   | { op: 'applied'; key: string; entry: StateEntry; movedFrom?: string }
-  | { op: 'deleted'; key: string };
+  | { op: 'deleted'; key: string }
+  // The other kinds (kinds/): the same four steps, each naming its kind.
+  | { op: 'resource-pending'; pending: ResourcePending }
+  | { op: 'resource-pending-cleared'; kind: string; key: string }
+  | { op: 'resource-applied'; kind: string; key: string; entry: ResourceEntry }
+  | { op: 'resource-deleted'; kind: string; key: string };
 
 interface JournalHeader {
   journal: 1;
@@ -38,9 +46,29 @@ export function loadState(stateFile: string, display = stateFile, root = project
 /** Pure: the state after `entries`. Replaying an entry twice gives the same state. */
 export function foldJournal(state: State, entries: readonly JournalEntry[]): State {
   if (entries.length === 0) return state;
-  const folded: Folding = { interviews: interviewRecord(state.interviews), pending: pendingIndex(state.pending) };
+  const folded: Folding = { interviews: interviewRecord(state.interviews), pending: pendingIndex(state.pending), ...resourceFolding(state, true) };
   for (const e of entries) foldInto(folded, e);
-  return { ...state, interviews: folded.interviews, pending: [...folded.pending.values()] };
+  return withResources({ ...state, interviews: folded.interviews, pending: [...folded.pending.values()] }, folded);
+}
+
+/** The other kinds' records and pending creates, to fold into (copied when `copy`, else the state's own). */
+function resourceFolding(state: State, copy: boolean): Pick<Folding, 'resources' | 'resourcePending'> {
+  const resources: Record<string, Record<string, ResourceEntry>> = {};
+  for (const [kind, entries] of Object.entries(state.resources ?? {})) resources[kind] = copy ? resourceRecord(entries) : entries;
+  return { resources, resourcePending: new Map((state.resourcePending ?? []).map((p) => [pendingKey(p.kind, p.key), p])) };
+}
+
+/** `state` with the folded resources: present only when there are any, so an interviews-only state is unchanged. */
+function withResources(state: State, folded: Folding): State {
+  const { resources: _r, resourcePending: _p, ...rest } = state;
+  const out: State = rest;
+  if (Object.values(folded.resources).some((r) => Object.keys(r).length > 0)) out.resources = folded.resources;
+  if (folded.resourcePending.size > 0) out.resourcePending = [...folded.resourcePending.values()];
+  return out;
+}
+
+function pendingKey(kind: string, key: string): string {
+  return `${kind}\0${key}`;
 }
 
 /** The parts of a state an entry changes, held so that folding one entry costs O(1). */
@@ -48,6 +76,10 @@ interface Folding {
   interviews: Record<string, StateEntry>;
   /** Pending creates by key, in the order they were journaled (a re-journaled one moves last). */
   pending: Map<string, PendingCreate>;
+  /** The other kinds' entries by kind, then key. */
+  resources: Record<string, Record<string, ResourceEntry>>;
+  /** Their pending creates by kind and key. */
+  resourcePending: Map<string, ResourcePending>;
 }
 
 /**
@@ -61,7 +93,17 @@ function foldInto(into: Folding, e: JournalEntry): void {
     into.pending.set(e.pending.key, e.pending);
   } else if (e.op === 'pending-cleared') into.pending.delete(e.key);
   else if (e.op === 'deleted') delete into.interviews[e.key];
-  else {
+  else if (e.op === 'resource-pending') {
+    const at = pendingKey(e.pending.kind, e.pending.key);
+    into.resourcePending.delete(at);
+    into.resourcePending.set(at, e.pending);
+  } else if (e.op === 'resource-pending-cleared') into.resourcePending.delete(pendingKey(e.kind, e.key));
+  else if (e.op === 'resource-applied') {
+    (into.resources[e.kind] ??= resourceRecord())[e.key] = e.entry;
+    into.resourcePending.delete(pendingKey(e.kind, e.key));
+  } else if (e.op === 'resource-deleted') {
+    if (into.resources[e.kind] !== undefined) delete into.resources[e.kind]![e.key];
+  } else {
     if (e.movedFrom !== undefined) delete into.interviews[e.movedFrom];
     into.interviews[e.key] = e.entry;
     into.pending.delete(e.key);
@@ -127,6 +169,7 @@ export class StateStore {
   private current: State;
   private readonly folding: Folding;
   private pendingChanged = false;
+  private resourcesChanged = false;
   /** Each interview's text as last written: a fold re-prints only the entries recorded since. */
   private readonly texts: EntryTextCache = new WeakMap();
   /** Callers of `recordDurable` whose lines wait for the next shared fsync. */
@@ -150,7 +193,7 @@ export class StateStore {
     private readonly fs: WriteFs,
   ) {
     this.current = state;
-    this.folding = { interviews: state.interviews, pending: pendingIndex(state.pending) };
+    this.folding = { interviews: state.interviews, pending: pendingIndex(state.pending), ...resourceFolding(state, false) };
     this.stateBytes = sizeOf(stateFile);
   }
 
@@ -172,7 +215,16 @@ export class StateStore {
       this.current.pending = [...this.folding.pending.values()];
       this.pendingChanged = false;
     }
+    if (this.resourcesChanged) {
+      this.current = withResources(this.current, this.folding);
+      this.resourcesChanged = false;
+    }
     return this.current;
+  }
+
+  /** The unconfirmed create of another kind under `key`, if any. */
+  resourcePendingCreate(kind: string, key: string): ResourcePending | undefined {
+    return this.folding.resourcePending.get(pendingKey(kind, key));
   }
 
   /** The create journaled as pending under `key`, if any: a lookup, not a scan of `state.pending`. */
@@ -211,7 +263,8 @@ export class StateStore {
    */
   record(entry: JournalEntry, durable = false): void {
     foldInto(this.folding, entry);
-    if (entry.op !== 'deleted') this.pendingChanged = true;
+    if (entry.op.startsWith('resource-')) this.resourcesChanged = true;
+    else if (entry.op !== 'deleted') this.pendingChanged = true;
     if (this.failure !== undefined) {
       this.unsaved++;
       throw this.failure;
@@ -276,7 +329,10 @@ export class StateStore {
     this.current = { ...next, interviews: interviewRecord(next.interviews), pending: [...next.pending] };
     this.folding.interviews = this.current.interviews;
     this.folding.pending = pendingIndex(next.pending);
+    Object.assign(this.folding, resourceFolding(next, true));
+    this.current = withResources(this.current, this.folding);
     this.pendingChanged = false;
+    this.resourcesChanged = false;
     try {
       this.writeNow();
     } catch (error) {

@@ -7,8 +7,12 @@ import { Micro1Error } from '../errors.js';
 import { readRegularFile, writeFileAtomic, type WriteFs } from './file-io.js';
 import { ID_PATTERN } from '../definitions/interview-schema.js';
 
-export { emptyState, entryOf, interviewRecord, sharedId, STATE_VERSION, type PendingCreate, type State, type StateEntry } from './state-model.js';
-import { emptyState, interviewRecord, sharedId, STATE_VERSION, type PendingCreate, type State, type StateEntry } from './state-model.js';
+export {
+  emptyState, entryOf, hasResources, interviewRecord, resourceEntries, resourceRecord, sharedId, STATE_VERSION,
+  type PendingCreate, type ResourceEntry, type ResourcePending, type State, type StateEntry,
+} from './state-model.js';
+import { emptyState, hasResources, interviewRecord, sharedId, STATE_VERSION, type PendingCreate, type State, type StateEntry } from './state-model.js';
+import { splitVersion2, version2Value, type Version2Parts } from './state-v2.js';
 
 /**
  * 10,000 interviews with long descriptions are about 30 MB; a state past this is not one we
@@ -25,7 +29,7 @@ export const MAX_STATE_BYTES = 256 * 1024 * 1024;
 const BODY_SHAPE: ValueShape = { kind: 'object', fields: bodyShape() };
 const bodySchema = zodOf(BODY_SHAPE) as z.ZodType<CanonicalBody>;
 const stateSchema = z.strictObject({
-  version: z.literal(STATE_VERSION),
+  version: z.literal(1),
   lineage: z.string(),
   serial: z.number().int().nonnegative(),
   interviews: z.record(
@@ -73,6 +77,14 @@ export function readState(file: string, displayName = file, root = projectRootOf
       hint: 'upgrade micro1-sync to the version that wrote it',
     });
   }
+  // Version 2 is version 1 plus the other kinds: those are split off and checked, the rest is read as version 1.
+  let v2: Version2Parts | undefined;
+  if (isRecord(raw) && raw.version === 2) {
+    const split = splitVersion2(raw);
+    if ('invalid' in split) throw new Micro1Error('STATE_INVALID', `The state file ${displayName} is not a micro1-sync state: ${split.invalid}`, { hint: restore });
+    v2 = split;
+    raw = split.v1;
+  }
   // The common case, a state micro1-sync wrote, is checked in one cheap pass; zod runs only to
   // explain a state that fails it (10,000 entries through zod cost more than the rest of a plan).
   let state: State;
@@ -91,6 +103,18 @@ export function readState(file: string, displayName = file, root = projectRootOf
   }
   // Hand-edited (a pull request pointing a key at another key's interview) or left by an older
   // version: either way a delete or update planned for one key would hit the other's interview.
+  if (v2 !== undefined) {
+    state.version = 2;
+    if (Object.keys(v2.resources).length > 0) state.resources = v2.resources;
+    if (v2.resourcePending.length > 0) state.resourcePending = v2.resourcePending;
+  }
+  for (const [kind, entries] of Object.entries(state.resources ?? {})) {
+    const twice = sharedId(entries);
+    if (twice === undefined) continue;
+    throw new Micro1Error('STATE_SHARED_ID', `The state file ${displayName} records ${kind} id ${twice.id} under two keys, ${twice.keys[0]} and ${twice.keys[1]}: a change planned for one would reach the ${kind} the other manages`, {
+      hint: `one micro1 ${kind} is managed by one key: remove the entry that does not belong from ${displayName} (check git log -p -- ${displayName}), or restore it from git`,
+    });
+  }
   const shared = sharedId(state.interviews);
   if (shared !== undefined) {
     const [first, second] = shared.keys;
@@ -109,7 +133,7 @@ const PENDING_KEYS = new Set(['key', 'interview_name', 'spec', 'sourceHash', 'st
 /** Exactly what stateSchema accepts, no more: when this says no, stateSchema says why. */
 function isWellFormed(raw: unknown): raw is Omit<State, 'pending'> & { pending?: PendingCreate[] } {
   if (!isRecord(raw) || !onlyKeys(raw, TOP_KEYS)) return false;
-  if (raw.version !== STATE_VERSION || typeof raw.lineage !== 'string') return false;
+  if (raw.version !== 1 || typeof raw.lineage !== 'string') return false;
   if (typeof raw.serial !== 'number' || !Number.isInteger(raw.serial) || raw.serial < 0) return false;
   if (!isRecord(raw.interviews)) return false;
   for (const entry of Object.values(raw.interviews)) {
@@ -193,6 +217,8 @@ function onlyKeys(value: Record<string, unknown>, allowed: ReadonlySet<string>):
  * store that rewrites a large state now and then sorts and prints only the entries that changed.
  */
 export function serializeState(state: State, cache?: EntryTextCache): string {
+  // Other kinds need version 2; a version-2 file stays one (never written back as an older version).
+  if (state.version === 2 || hasResources(state)) return `${JSON.stringify(sortKeys(version2Value(state)), null, 2)}\n`;
   if (cache === undefined) return `${JSON.stringify(sortKeys(state), null, 2)}\n`;
   // `interviews` sorts first of the top-level keys, so the rest is printed around an empty record.
   const rest = `${JSON.stringify(sortKeys({ ...state, interviews: {} }), null, 2)}\n`;
@@ -222,7 +248,7 @@ export type EntryTextCache = WeakMap<StateEntry, string>;
  * of the folder. A reader sees the old file or the new one, never half of one. Returns what was written.
  */
 export function writeState(file: string, state: State, fs?: WriteFs, display = file, cache?: EntryTextCache): State {
-  const next: State = { ...state, lineage: state.lineage || randomUUID(), serial: state.serial + 1 };
+  const next: State = { ...state, lineage: state.lineage || randomUUID(), serial: state.serial + 1, ...(hasResources(state) ? { version: 2 as const } : {}) };
   writeFileAtomic(file, serializeState(next, cache), { display, ...(fs ? { fs } : {}) });
   return next;
 }

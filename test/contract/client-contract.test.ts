@@ -1,5 +1,5 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Micro1Client } from '../../src/api/client.js';
@@ -102,6 +102,44 @@ is_proctoring_required: false
       method: 'POST',
       headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
       body: JSON.stringify({ interview_name: 'Bad', interview_language: 'xx' }),
+    }).then((r) => r.arrayBuffer());
+    expect(requestViolations().length).toBeGreaterThan(0);
+  });
+});
+
+describe("the tool's webhook requests against the vendor's OpenAPI document", () => {
+  it('create, update, the list read before a delete, and the delete, through a real apply, are not flagged', async () => {
+    seen.length = 0;
+    const dir = project({}, { prune: true });
+    const hook = path.join(dir, 'webhooks', 'ats.yaml');
+    mkdirSync(path.dirname(hook), { recursive: true });
+    writeFileSync(hook, 'url: https://ats.example.com/micro1\nevent: interview_report.created\ndescription: Reports\n');
+    writeFileSync(path.join(dir, 'webhooks', 'started.yaml'), 'url: https://ats.example.com/started\nevent: interview.started\n');
+    const env = { MICRO1_API_URL: prism.url, MICRO1_API_KEY: KEY };
+    const run = (options = {}) => apply(dir, box, { env, ...options });
+    expect((await run()).outcome).toMatchObject({ kind: 'applied', result: { created: 2, failures: [] } });
+    writeFileSync(hook, 'url: https://ats.example.com/micro1/v2\nevent: interview_report.created\n');
+    expect((await run()).outcome).toMatchObject({ kind: 'applied', result: { updated: 1, failures: [] } });
+    rmSync(path.join(dir, 'webhooks', 'started.yaml'));
+    expect((await run()).outcome).toMatchObject({ kind: 'applied', result: { deleted: 1, failures: [] } });
+
+    expect(seen.map((s) => `${s.method} ${s.path.replace(/\/webhook\/.+$/, '/webhook/ID')}`)).toEqual([
+      'POST /webhook',
+      'POST /webhook',
+      'PUT /webhook/ID',
+      'GET /webhooks',
+      'DELETE /webhook/ID',
+    ]);
+    expect(requestViolations()).toEqual([]);
+    expect(box.webhooks().map((h) => h.body)).toEqual([{ url: 'https://ats.example.com/micro1/v2', event: 'interview_report.created', description: '' }]);
+  });
+
+  it('the same channel sees a violation when a webhook request breaks the document', async () => {
+    seen.length = 0;
+    await fetch(`${prism.url}/webhook`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: 'https://a.example/', event: 'interview.finished' }),
     }).then((r) => r.arrayBuffer());
     expect(requestViolations().length).toBeGreaterThan(0);
   });

@@ -179,3 +179,43 @@ describe('prism proxy in front of the sandbox: the sandbox keeps the contract', 
     }
   });
 });
+
+describe('prism proxy in front of the sandbox: the webhook endpoints keep the contract', () => {
+  let sandbox: Sandbox;
+  let prism: Prism;
+  const HOOK = { url: 'https://ats.example.com/micro1', event: 'interview_report.created', description: 'Reports' };
+  beforeAll(async () => {
+    sandbox = await startSandbox({ apiKey: KEY });
+    prism = await startPrism({ upstream: sandbox.url });
+  });
+  afterAll(async () => {
+    await prism?.close();
+    await sandbox?.close();
+  });
+
+  it('answers create ({ id }), list, update and delete with no violation on either side', async () => {
+    const created = await send(prism.url, 'POST', '/webhook', HOOK);
+    expect([created.status, created.violations], prism.output()).toEqual([200, []]);
+    const { id } = created.body as { id: string };
+    expect(Object.keys(created.body as object)).toEqual(['id']);
+    for (const [method, p, body] of [
+      ['GET', '/webhooks', undefined],
+      ['PUT', `/webhook/${id}`, { ...HOOK, event: 'interview.completed' }],
+      ['DELETE', `/webhook/${id}`, undefined],
+    ] as const) {
+      const sent = await send(prism.url, method, p, body);
+      expect([method, p, sent.status, sent.violations], prism.output()).toEqual([method, p, 200, []]);
+    }
+  });
+
+  it.each([
+    ['an unknown event', { url: 'https://a.example/', event: 'interview.finished' }, ['request', 'body', 'event']],
+    ['no url', { event: 'applicant.created' }, ['request', 'body']],
+    ['no event', { url: 'https://a.example/' }, ['request', 'body']],
+  ] as const)('refuses a create with %s, as the document does, with a documented 400', async (_name, body, location) => {
+    const sent = await send(prism.url, 'POST', '/webhook', body);
+    expect(where(sent.violations, 'request').map((v) => v.location)).toContainEqual(location);
+    expect(where(sent.violations, 'response')).toEqual([]);
+    expect(sent).toMatchObject({ status: 400, body: { status: false, message: expect.any(String) } });
+  });
+});
