@@ -12,10 +12,39 @@ import { body, fixture } from './helpers.js';
  */
 vi.mock('node:fs', async (original) => {
   const real = await original<typeof import('node:fs')>();
-  return { ...real, openSync: vi.fn(real.openSync), fsyncSync: vi.fn(real.fsyncSync) };
+  // Each fsync that completed, with the file (by inode) and how many bytes it had when the fsync
+  // began: those bytes, and only those, are known to be on disk once it returns.
+  const synced = (fd: number) => {
+    const { ino, size } = real.fstatSync(fd);
+    return () => void completedSyncs.push({ ino, size });
+  };
+  const fsyncSync = (fd: number) => {
+    const done = synced(fd);
+    real.fsyncSync(fd);
+    done();
+  };
+  const fdatasync = (fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+    const done = synced(fd);
+    real.fdatasync(fd, (error) => {
+      if (error === null) done();
+      callback(error);
+    });
+  };
+  return { ...real, openSync: vi.fn(real.openSync), fsyncSync: vi.fn(fsyncSync), fdatasync: vi.fn(fdatasync) };
 });
 
-afterEach(() => vi.clearAllMocks());
+const completedSyncs: { ino: number; size: number }[] = [];
+afterEach(() => {
+  vi.clearAllMocks();
+  completedSyncs.length = 0;
+});
+
+/** Fsyncs of journal files, sync or not, since the mocks were last cleared. */
+function journalSyncCount(): number {
+  const journalFds = vi.mocked(fs.openSync).mock.calls.flatMap(([file], i) => (String(file).endsWith('.journal') ? [vi.mocked(fs.openSync).mock.results[i]!.value as number] : []));
+  const calls = [...vi.mocked(fs.fsyncSync).mock.calls, ...vi.mocked(fs.fdatasync).mock.calls];
+  return calls.filter(([fd]) => journalFds.includes(fd)).length;
+}
 
 describe('a pending create, recorded durably', () => {
   it('fsyncs the new journal and the folder that names it before record returns', () => {
@@ -61,9 +90,52 @@ describe('creates sent by apply', () => {
     expect(box.requests.filter((r) => r.method === 'POST')).toHaveLength(60);
     expect(missing).toEqual([]);
     // Group commit: creates started together share one fsync rather than blocking on one each.
-    const journalFds = vi.mocked(fs.openSync).mock.calls.flatMap(([file], i) => (String(file).endsWith('.journal') ? [vi.mocked(fs.openSync).mock.results[i]!.value as number] : []));
-    const journalSyncs = vi.mocked(fs.fsyncSync).mock.calls.filter(([fd]) => journalFds.includes(fd)).length;
+    const journalSyncs = journalSyncCount();
     expect(journalSyncs).toBeGreaterThan(0);
     expect(journalSyncs).toBeLessThan(30);
+  });
+
+  it('each POST arrives only after an fsync that covered its pending line had completed, however the fsyncs are batched', async () => {
+    const interviews: Record<string, string> = {};
+    for (let i = 0; i < 200; i++) interviews[`team/role-${i}`] = `interview_name: Role ${i}\n`;
+    const cwd = project(interviews, { apply: { requestsPerSecond: 1000, concurrency: 16, maxRetries: 0 } });
+    const stateFile = path.join(cwd, '.micro1', 'state.json');
+    const journalFile = `${stateFile}.journal`;
+    const notDurable: string[] = [];
+    let fromJournal = 0;
+    const box = await sandbox({
+      fault: (request) => {
+        if (request.method !== 'POST') return undefined;
+        const name = (request.body as { interview_name: string }).interview_name;
+        // Where the pending line ends in the journal on disk now, and which file that journal is.
+        if (fs.existsSync(journalFile)) {
+          const bytes = fs.readFileSync(journalFile);
+          const { ino } = fs.statSync(journalFile);
+          let start = 0;
+          for (let end = bytes.indexOf(10); end !== -1; start = end + 1, end = bytes.indexOf(10, start)) {
+            const line = JSON.parse(bytes.subarray(start, end).toString('utf8')) as { op?: string; pending?: { interview_name: string } };
+            if (line.op !== 'pending' || line.pending?.interview_name !== name) continue;
+            if (completedSyncs.some((s) => s.ino === ino && s.size >= end + 1)) fromJournal++;
+            else notDurable.push(name);
+            return undefined;
+          }
+        }
+        // Else a fold has put it in the state file, which is written whole and fsynced before its rename.
+        const state = fs.existsSync(stateFile) ? (JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { pending: { interview_name: string }[] }) : { pending: [] };
+        if (!state.pending.some((p) => p.interview_name === name)) notDurable.push(name);
+        return undefined;
+      },
+    });
+    vi.clearAllMocks();
+
+    const { outcome } = await apply(cwd, box);
+
+    expect(outcome.kind).toBe('applied');
+    expect(box.requests.filter((r) => r.method === 'POST')).toHaveLength(200);
+    expect(notDurable).toEqual([]);
+    // Most were checked against the journal's fsyncs, not only against folds of the state.
+    expect(fromJournal).toBeGreaterThan(100);
+    // Batched: fewer fsyncs of the journal than creates.
+    expect(journalSyncCount()).toBeLessThan(200);
   });
 });

@@ -11,8 +11,12 @@ import { errnoCode, Micro1Error } from '../errors.js';
  * must not make a plan read forever or hang.
  */
 
-/** The calls a write makes, so a test can inject short writes or ENOSPC; node:fs by default. */
-export type WriteFs = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'rmSync'>;
+/**
+ * The calls a write makes, so a test can inject short writes or ENOSPC; node:fs by default.
+ * `fdatasync` (on libuv's thread pool) is the apply journal's group commit: the requests of a
+ * running apply go on while its pending creates reach the disk.
+ */
+export type WriteFs = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'fsyncSync' | 'fdatasync' | 'closeSync' | 'renameSync' | 'rmSync'>;
 
 /** Writes all of `data` at the fd's position; a write that makes no progress is an error, not a torn file. */
 export function writeAll(fd: number, data: string | Uint8Array, fs: WriteFs = nodeFs): void {

@@ -1,5 +1,6 @@
-// npm run bench: the performance scenarios of the performance issue, each with its baseline
-// measured in the same run. Figures are medians; the README records them and this command.
+// npm run bench: the performance scenarios, each with its baseline measured in the same run and
+// its target printed beside it. Figures are medians; docs/performance.md records them and this
+// command. `node --expose-gc test/bench/run.mjs 8 9` runs only the rows named.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -79,13 +80,22 @@ async function planOnce(root) {
 
 console.log(`micro1-sync benchmarks: ${N} files, median of ${RUNS} runs, node ${process.version}\n`);
 
-if (want(1) || want(2)) {
+if (want(1) || want(2) || want(12)) {
   const root = project(N);
   applyAll(root);
   const baseline = await time(() => readAndHash(root));
-  if (want(1)) {
+  if (want(1) || want(12)) {
     const ms = await time(() => planOnce(root));
-    report(1, `plan ${N} files, no changes`, ms, 'ms', baseline, 'read + sha256', ms <= 2 * baseline && ms < 1000, '<=2x, <1 s');
+    if (want(1)) report(1, `plan ${N} files, no changes`, ms, 'ms', baseline, 'read + sha256', ms <= 2 * baseline && ms < 1000, '<=2x, <1 s');
+    if (want(12)) {
+      // The floor of a no-op plan: every file read and hashed, and the state read and parsed.
+      const stateFile = path.join(root, '.micro1/state.json');
+      const floor = await time(() => {
+        readAndHash(root);
+        JSON.parse(readFileSync(stateFile, 'utf8'));
+      });
+      report(12, `plan ${N} files, no changes, vs its floor`, ms, 'ms', floor, 'read + sha256 + state parse', ms <= 1.3 * floor, '<=1.3x');
+    }
   }
   if (want(1)) {
     // 1b: what a user waits for: a fresh `micro1 plan` process, whose code V8 has not compiled
@@ -112,22 +122,38 @@ if (want(3) || want(7)) {
     report(3, `plan ${N} files, empty state (all creates)`, ms, 'ms', baseline, 'yaml.parse, 1 thread', ms <= baseline, '<=1.0x');
   }
   if (want(7)) {
-    const peaks = [];
-    for (let i = 0; i < 3; i++) {
-      const script = `
-        const { planCommand } = await import(${JSON.stringify(path.join(REPO, 'dist/commands/plan.js'))});
-        const { renderPlanText } = await import(${JSON.stringify(path.join(REPO, 'dist/render-text.js'))});
-        const outcome = await planCommand({ cwd: process.cwd(), env: {}, targets: [], excludes: [] });
-        renderPlanText(outcome.plan, { color: false });
-        console.log(process.resourceUsage().maxRSS);`;
-      const scriptFile = path.join(root, 'peak-rss.mjs');
-      writeFileSync(scriptFile, script);
-      const run = spawnSync(process.execPath, [scriptFile], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-      peaks.push(Number(run.stdout.trim()) / 1024);
-    }
-    const mb = median(peaks);
+    const mb = peakRss(root, 3);
     report(7, `peak RSS of scenario 3`, mb, 'MB', 300, 'target', mb > 0 && mb < 300, '<300 MB');
   }
+  rmSync(root, { recursive: true, force: true });
+}
+
+/** Peak RSS (MB, median of `runs`) of a fresh process planning `root` cold and rendering the plan. */
+function peakRss(root, runs) {
+  const script = `
+    const { planCommand } = await import(${JSON.stringify(path.join(REPO, 'dist/commands/plan.js'))});
+    const { renderPlanText } = await import(${JSON.stringify(path.join(REPO, 'dist/render/render-text.js'))});
+    const outcome = await planCommand({ cwd: process.cwd(), env: {}, targets: [], excludes: [] });
+    if (outcome.kind !== 'planned') throw new Error('bench project is invalid');
+    renderPlanText(outcome.plan, { color: false });
+    console.log(process.resourceUsage().maxRSS);`;
+  const scriptFile = path.join(root, 'peak-rss.mjs');
+  writeFileSync(scriptFile, script);
+  const peaks = [];
+  for (let i = 0; i < runs; i++) {
+    const run = spawnSync(process.execPath, [scriptFile], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (run.status !== 0) throw new Error(`peak RSS run exited ${run.status}`);
+    peaks.push(Number(run.stdout.trim()) / 1024);
+  }
+  rmSync(scriptFile);
+  return median(peaks);
+}
+
+if (want(13)) {
+  // 13: a cold plan (empty state: every file parsed) of 50,000 files, in a fresh process.
+  const root = project(50_000);
+  const mb = peakRss(root, 3);
+  report(13, 'peak RSS, cold plan of 50000 files', mb, 'MB', 250, 'target', mb > 0 && mb <= 250, '<=250 MB');
   rmSync(root, { recursive: true, force: true });
 }
 
@@ -147,7 +173,7 @@ if (want(4)) {
   applyAll(root);
   writeFileSync(fileOf(root, 7), definitionText(7, 1));
   const ms = await time(() => run([BIN, 'plan']), 10);
-  report(4, 'CLI plan, 100 files, 1 edited since apply', ms, 'ms', baseline, 'node -e 0', ms < 300, '<300 ms');
+  report(4, 'CLI plan, 100 files, 1 edited since apply', ms, 'ms', baseline, 'node -e 0', ms <= 1.6 * baseline, '<=1.6x');
   report('4b', 'CLI plan, 100 files, nothing applied yet', cold, 'ms', baseline, 'node -e 0');
   rmSync(root, { recursive: true, force: true });
 }
@@ -238,24 +264,28 @@ async function zeroLatency(count, kind) {
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const writes = store.writes;
+  const perSync = store.commits.fsyncs > 0 ? store.commits.creates / store.commits.fsyncs : 0;
   await box.close();
   rmSync(root, { recursive: true, force: true });
   const done = kind === 'create' ? result.created : result.updated;
   if (done !== count || result.failures.length > 0) throw new Error(`zero-latency apply did ${done} of ${count} ${kind}s, ${result.failures.length} failed`);
-  return { rate: count / seconds, baseline: count / baseSeconds, msPerChange: (seconds * 1000) / count, writes };
+  return { rate: count / seconds, baseline: count / baseSeconds, msPerChange: (seconds * 1000) / count, writes, perSync, seconds };
 }
 
-const perChange = {};
+const perCreate = {};
 for (const [id, count, kind] of [[8, 1000, 'create'], [9, 10_000, 'create'], [10, 10_000, 'update']]) {
   if (!want(id) && !(want(11) && kind === 'create')) continue;
   const r = await zeroLatency(count, kind);
-  perChange[count] = r.msPerChange;
-  const name = `apply ${count} ${kind}s, 0 ms latency (${r.msPerChange.toFixed(2)} ms/change, ${r.writes} state writes)`;
-  if (want(id)) report(id, name, r.rate, 'req/s', r.baseline, `fetch, ${CONCURRENCY} at a time`, r.rate >= 0.5 * r.baseline && (count < 10_000 || kind !== 'create' || r.msPerChange * count < 20_000), kind === 'create' && count === 10_000 ? '>=0.5x, <20 s' : '>=0.5x');
+  if (kind === 'create') perCreate[count] = r.msPerChange;
+  const batching = kind === 'create' ? `, ${r.perSync.toFixed(1)} creates/fsync` : '';
+  const name = `apply ${count} ${kind}s, 0 ms latency (${r.msPerChange.toFixed(2)} ms/change, ${r.writes} state writes${batching})`;
+  const big = count === 10_000 && kind === 'create';
+  if (want(id)) report(id, name, r.rate, 'req/s', r.baseline, `fetch, ${CONCURRENCY} at a time`, r.rate >= 0.5 * r.baseline && (!big || r.seconds < 20), big ? '>=0.5x, <20 s' : '>=0.5x');
 }
 if (want(11)) {
-  const ratio = perChange[10_000] / perChange[1000];
-  report(11, 'apply time per change, 10k creates over 1k', perChange[10_000], 'ms', perChange[1000], 'ms/change at 1k', ratio <= 1.2, '<=1.2x');
+  // Creates at both sizes: the updates of scenario 10 are cheaper per change and would flatter it.
+  const ratio = perCreate[10_000] / perCreate[1000];
+  report(11, 'apply time per create, 10k creates over 1k', perCreate[10_000], 'ms', perCreate[1000], 'ms/create at 1k', ratio <= 1.2, '<=1.2x');
 }
 
 const missed = rows.filter((r) => !r.ok).map((r) => r.id);
