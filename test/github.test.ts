@@ -210,8 +210,11 @@ describe('the step summary', () => {
     const summary = path.join(dir, 'summary.md');
     const first = await runCli(['apply', '--auto-approve'], dir, { env: env(box, { GITHUB_STEP_SUMMARY: summary }) });
     expect(first.code).toBe(0);
+    const [created] = box.interviews();
     expect(readFileSync(summary, 'utf8')).toBe(
-      '### micro1 apply\n\n**Apply complete: 1 created, 0 updated, 0 deleted, 0 failed.**\n\nPlan: 1 to create, 0 to update, 0 to delete, 0 unchanged.\n\nState saved to `.micro1/state.json` (1 request sent).\n',
+      '### micro1 apply\n\n**Apply complete: 1 created, 0 updated, 0 deleted, 0 failed.**\n\nPlan: 1 to create, 0 to update, 0 to delete, 0 unchanged.\n\n' +
+        `#### Invite links\n\n- \`a\` (id \`${created!.id}\`): \`https://interview.micro1.ai/intro/micro1?uid=${created!.id}\`\n\n` +
+        'State saved to `.micro1/state.json` (1 request sent).\n',
     );
 
     writeFileSync(summary, '');

@@ -73,6 +73,7 @@ describe('micro1 state show', () => {
         '  file:        interviews/eng/go.yaml',
         '  sources:     interviews/_shared/eng.yaml, interviews/eng/go.yaml',
         '  applied at:  2024-05-01T12:00:00.000Z',
+        '  invite link: (none recorded: `micro1 links --refresh` reads it from micro1)',
         '  source hash: sha256:eng/go',
         '  last applied body:',
         '    interview_name: "Go Engineer"',

@@ -44,7 +44,7 @@ export type ApplyOutcome =
   | { kind: 'invalid'; project: Project }
   | { kind: 'no-changes'; plan: Plan }
   | { kind: 'declined'; plan: Plan }
-  | { kind: 'applied'; plan: Plan; result: ApplyResult; statePath: string; projectRoot: string };
+  | { kind: 'applied'; plan: Plan; result: ApplyResult; statePath: string; projectRoot: string; stateWritten: boolean };
 
 /**
  * check key and URL → lock → state (journal folded) → plan or saved plan → safety → confirm →
@@ -66,6 +66,7 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
   const { store, close } = openForWriting(config.stateFile, 'apply', display, options.notice, { root: config.projectRoot, ...(options.fs ? { fs: options.fs } : {}) });
   let sent: ApplyResult | undefined;
   let plan: Plan;
+  const serialBefore = store.state.serial;
   try {
     const prune = options.prune ?? config.prune;
     plan =
@@ -101,7 +102,9 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
     }
   }
   if (store.failure !== undefined) throw notSaved(store, sent, display(config.stateFile));
-  return { kind: 'applied', plan, result: sent!, statePath: display(config.stateFile), projectRoot: config.projectRoot };
+  // The store writes only what micro1 confirmed (or a create about to be sent): a run refused at its first request writes nothing.
+  const stateWritten = store.state.serial !== serialBefore;
+  return { kind: 'applied', plan, result: sent!, statePath: display(config.stateFile), projectRoot: config.projectRoot, stateWritten };
 }
 
 /**
@@ -149,7 +152,7 @@ function planFromSaved(saved: SavedPlan, project: Project, state: State, file: s
   }
   // What would be cleared is worked out again from the files and state, not taken from the plan's own say.
   const unknown = (c: JsonChange) => (c.action === 'update' ? unknownFields(now.get(c.key)!, entryOf(state, c.moved_from ?? c.key)) : []);
-  return { lineage, serial, changes: saved.changes.map((c) => changeFromJson(c, unknown(c))), warnings: saved.warnings };
+  return { lineage, serial, changes: saved.changes.map((c) => changeFromJson(c, unknown(c))), warnings: saved.warnings, unchanged: saved.summary.no_op };
 }
 
 /**

@@ -5,7 +5,7 @@ import { definitionYaml } from '../definitions/canonical-yaml.js';
 import { definitionSchema, ID_PATTERN } from '../definitions/interview-schema.js';
 import type { Definition } from '../definitions/load-definitions.js';
 import { combinedHash, sha256 } from '../definitions/source-hash.js';
-import { fromListItem, isListHidden, LIST_HIDDEN_FIELDS, listComparable } from '../api/list-shape.js';
+import { fromListItem, inviteUrlOf, isListHidden, LIST_HIDDEN_FIELDS, listComparable } from '../api/list-shape.js';
 import type { State, StateEntry } from '../state/state-model.js';
 import { parseYamlSource } from '../definitions/yaml-file.js';
 
@@ -81,7 +81,7 @@ export function planImport(input: ImportInput): ImportPlan {
   const items = input.live.map((item) => fromListItem(item)).sort((a, b) => compare(slugOf(a.body.interview_name), slugOf(b.body.interview_name)) || compare(a.id ?? '', b.id ?? ''));
   const seen = new Set<string>();
   let managed = 0;
-  for (const { id, body, warnings } of items) {
+  for (const { id, body, meta, warnings } of items) {
     const name = body.interview_name;
     const skip = (reason: string) => void skipped.push({ id: id ?? '', name, reason });
     if (id === undefined || !ID_PATTERN.test(id)) {
@@ -111,16 +111,18 @@ export function planImport(input: ImportInput): ImportPlan {
     const codingRound = body.is_coding_round_required || body.only_coding_round;
     const notes = codingRound ? [...warnings, CODING_DETAILS_WARNING] : warnings;
 
+    const link = inviteUrlOf(meta.invite_url);
+    const withLink = (entry: ImportedInterview['entry']): ImportedInterview['entry'] => (link === undefined ? entry : { ...entry, invite_url: link });
     const pinned = pinnedBy.get(id);
     if (pinned !== undefined) {
       if (jsonEqual(listComparable(pinned.body), listComparable(spec))) {
-        imported.push({ key: pinned.key, file: pinned.file, id, name, overwrites: false, entry: { id, spec, sourceHash: pinned.sourceHash, sources: pinned.sources, unseen: [...LIST_HIDDEN_FIELDS] }, warnings });
+        imported.push({ key: pinned.key, file: pinned.file, id, name, overwrites: false, entry: withLink({ id, spec, sourceHash: pinned.sourceHash, sources: pinned.sources, unseen: [...LIST_HIDDEN_FIELDS] }), warnings });
       } else if (!input.force) {
         skip(`${pinned.file} already pins it and differs from micro1: \`micro1 import --force\` replaces the file with micro1's version, \`micro1 apply\` sends the file's`);
       } else {
         const file = written(pinned.key, pinned.file, id, name, spec, codingRound, notes, true);
         if (typeof file === 'string') skip(file);
-        else imported.push(file);
+        else imported.push({ ...file, entry: withLink(file.entry) });
       }
       continue;
     }
@@ -131,7 +133,7 @@ export function planImport(input: ImportInput): ImportPlan {
       continue;
     }
     taken.add(slug.toLowerCase());
-    imported.push(file);
+    imported.push({ ...file, entry: withLink(file.entry) });
   }
   return { imported: imported.sort((a, b) => compare(a.key, b.key)), skipped, managed };
 }

@@ -54,6 +54,11 @@ export interface Plan {
   /** Every planned interview, no-ops included, sorted by key. */
   changes: Change[];
   warnings: PlanWarning[];
+  /**
+   * A plan read back from `plan --out` holds only what changes: how many interviews it found
+   * unchanged. Absent for a plan made here, whose no-ops are in `changes`.
+   */
+  unchanged?: number;
 }
 
 export interface PlanOptions {

@@ -40,6 +40,7 @@ export interface JsonPlan {
 
 export function planToJson(plan: Plan, diagnostics: readonly Diagnostic[], drift?: Drift): JsonPlan {
   const n = countActions(plan.changes);
+  if (plan.unchanged !== undefined) n['no-op'] = plan.unchanged;
   return {
     format_version: PLAN_FORMAT_VERSION,
     tool: { name: 'micro1-sync', version: TOOL_VERSION },

@@ -49,6 +49,7 @@ export function renderStateEntry(key: string, entry: StateEntry, file: string | 
     `  file:        ${file === undefined ? '(none: no file has this key now)' : visible(file)}`,
     ...(sources.length > 0 ? [`  sources:     ${visible(sources.join(', '))}`] : []),
     `  applied at:  ${visible(entry.appliedAt)}`,
+    `  invite link: ${entry.invite_url === undefined ? '(none recorded: `micro1 links --refresh` reads it from micro1)' : visible(entry.invite_url)}`,
     `  source hash: ${visible(entry.sourceHash) || '(none)'}`,
     ...(entry.unseen?.length ? [`  never shown: ${visible(entry.unseen.join(', '))} (GET /interviews does not return ${entry.unseen.length === 1 ? 'it' : 'them'}: set ${entry.unseen.length === 1 ? 'it' : 'them'} in the file before the next apply)`] : []),
     '  last applied body:',
