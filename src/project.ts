@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig, type ResolvedConfig } from './config.js';
+import { configToEdit, loadConfig, type ResolvedConfig } from './config.js';
 import { sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { Micro1Error } from './errors.js';
 import { loadDefinitions, type Definition } from './definitions/load-definitions.js';
@@ -29,7 +29,7 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
   const display = (absolute: string) => posixRelative(config.projectRoot, absolute);
   if (!existsSync(config.interviewsDir)) {
     throw new Micro1Error('NO_INTERVIEWS_DIR', `The interviews folder ${display(config.interviewsDir)} does not exist`, {
-      hint: 'create it, or set `interviews` in micro1.config.ts to the folder that holds your definitions',
+      hint: `create it, or set \`interviews\` in ${configToEdit(config, options.cwd)} to the folder that holds your definitions`,
     });
   }
   // Includes what a crashed apply journaled but never folded in: plan sees every confirmed change.

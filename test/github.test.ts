@@ -146,8 +146,8 @@ describe('annotations from the CLI', () => {
 
     const broken = await runCli(['apply', '--auto-approve'], fixture({}), { env: env(box, { GITHUB_ACTIONS: 'true' }) });
     expect(broken.stderr).toBe(
-      'Error: The interviews folder interviews does not exist\n  create it, or set `interviews` in micro1.config.ts to the folder that holds your definitions\n' +
-        '::error title=micro1 apply failed::The interviews folder interviews does not exist%0Acreate it, or set `interviews` in micro1.config.ts to the folder that holds your definitions\n',
+      'Error: The interviews folder interviews does not exist\n  create it, or set `interviews` in a micro1.config.ts (none found here or in a folder above) to the folder that holds your definitions\n' +
+        '::error title=micro1 apply failed::The interviews folder interviews does not exist%0Acreate it, or set `interviews` in a micro1.config.ts (none found here or in a folder above) to the folder that holds your definitions\n',
     );
   });
 });

@@ -134,6 +134,8 @@ class ApplyRun {
   }
 
   result(): ApplyResult {
+    // Interrupted while the last requests were in flight: nothing was left to skip, but the run was cut short.
+    if (this.deps.stop.aborted) this.stoppedBecause ??= 'interrupted';
     const { done: _done, ...counts } = this.counts;
     return { ...counts, createdInterviews: this.createdInterviews, failures: this.failures, ...(this.stoppedBecause ? { stoppedBecause: this.stoppedBecause } : {}), ...this.stopReason };
   }

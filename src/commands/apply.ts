@@ -2,7 +2,7 @@ import path from 'node:path';
 import { applyChanges, type ApplyProgress, type ApplyResult } from '../apply/applier.js';
 import type { BodyField } from '../definitions/canonical.js';
 import { checkBaseUrl, Micro1Client } from '../api/client.js';
-import { DEFAULT_APPLY_MAX_DURATION_MS } from '../config.js';
+import { configToEdit, DEFAULT_APPLY_MAX_DURATION_MS } from '../config.js';
 import { systemClock, type Clock } from '../clock.js';
 import { Micro1Error } from '../errors.js';
 import { plural } from '../diagnostics.js';
@@ -75,7 +75,7 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
         : planFromSaved(saved, project, store.state, options.planFile!);
     if (!hasChanges(plan)) return { kind: 'no-changes', plan };
     checkUnknownFields(plan);
-    checkDeleteSafety(plan, store.state, config.safety, options.force);
+    checkDeleteSafety(plan, store.state, config.safety, options.force, configToEdit(config, options.cwd));
     const ask = saved === undefined && !options.autoApprove;
     if (!(await options.review(plan, ask))) return { kind: 'declined', plan };
 

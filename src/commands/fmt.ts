@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { formatDefinitionText } from '../definitions/canonical-yaml.js';
-import { loadConfig } from '../config.js';
+import { configToEdit, loadConfig } from '../config.js';
 import { sortDiagnostics, type Diagnostic } from '../diagnostics.js';
 import { Micro1Error } from '../errors.js';
 import { discoverFiles, loadDefinitions } from '../definitions/load-definitions.js';
@@ -34,7 +34,7 @@ export async function fmtCommand(options: FmtCommandOptions): Promise<FmtOutcome
   const display = (absolute: string) => path.relative(config.projectRoot, absolute).split(path.sep).join('/');
   if (!existsSync(config.interviewsDir)) {
     throw new Micro1Error('NO_INTERVIEWS_DIR', `The interviews folder ${display(config.interviewsDir)} does not exist`, {
-      hint: 'create it, or set `interviews` in micro1.config.ts to the folder that holds your definitions',
+      hint: `create it, or set \`interviews\` in ${configToEdit(config, options.cwd)} to the folder that holds your definitions`,
     });
   }
   const loaded = loadDefinitions({ projectRoot: config.projectRoot, interviewsRoot: config.interviewsDir });

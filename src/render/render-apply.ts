@@ -46,8 +46,10 @@ export function applyHeadline(result: ApplyResult): string {
           ? 'Apply stopped at its deadline'
           : result.stoppedBecause === 'unreachable'
             ? 'Apply stopped: micro1 could not be reached'
-            : result.failures.length > 0
+            : failed > 0
               ? 'Apply finished with failures'
+              : unknown > 0
+                ? 'Apply finished, some outcomes unknown'
               : 'Apply complete';
   return `${head}: ${counts}.${result.reconciled > 0 ? ` ${result.reconciled} unconfirmed create(s) found on micro1 and adopted.` : ''}`;
 }
