@@ -182,7 +182,7 @@ describe('micro1 state mv', () => {
         '',
         'Warnings:',
         `  ! eng/go: no longer managed: its file is gone, but ${id} stays on micro1`,
-        '      enable prune to delete it, or run `micro1 forget eng/go` to drop it from state',
+        `      if interviews/eng/go.yaml was renamed to interviews/eng/golang.yaml, run \`micro1 state mv eng/go eng/golang\` to keep managing ${id} under the new name instead of creating a second interview`,
         '',
         'Plan: 1 to create, 0 to update, 0 to delete, 0 unchanged.',
         '',

@@ -378,7 +378,8 @@ class ApplyRun {
       return;
     }
     if (this.settings.failFast) this.stoppedBecause ??= 'fail-fast';
-    this.failures.push({ key: change.key, file: change.file, action: change.action, ...explain(change, error), ...(error.abandoned ? { outcomeUnknown: true as const } : {}) });
+    const recorded = entryOf(this.deps.store.state, change.movedFrom ?? change.key) !== undefined;
+    this.failures.push({ key: change.key, file: change.file, action: change.action, ...explain(change, error, recorded), ...(error.abandoned ? { outcomeUnknown: true as const } : {}) });
   }
 
   private isoNow(): string {
@@ -400,8 +401,8 @@ class UnconfirmedIdentity extends ApiError {
   }
 }
 
-/** What went wrong and what to do, for the summary line beside the file. */
-function explain(change: Change, error: ApiError): { message: string; hint?: string } {
+/** What went wrong and what to do, for the summary line beside the file. `recorded`: the state still holds an entry for the change's key. */
+function explain(change: Change, error: ApiError, recorded: boolean): { message: string; hint?: string } {
   if (error instanceof SharedIdAnswer) {
     return { message: error.message, hint: `check micro1 for an interview named ${JSON.stringify(error.interviewName)} before applying again; one micro1 interview is managed by one file only` };
   }
@@ -417,13 +418,15 @@ function explain(change: Change, error: ApiError): { message: string; hint?: str
     return { message: `create not confirmed: ${error.message}`, hint: 'the next apply looks it up on micro1 by name before sending it again' };
   }
   if (error.kind === 'not-found' && change.action === 'update') {
-    // An adoption (a pinned id never applied, or a pinned id changed) is the update with no `before`.
-    const pinned = change.before === null;
+    // Each way out leaves a plan that creates it: no pinned id, and no state entry holding the gone one.
+    const key = change.movedFrom ?? change.key;
+    const steps = [
+      ...(change.pinned ? [`remove the \`id:\` line from ${change.file}`] : []),
+      ...(recorded ? [`run \`micro1 state rm ${key}\``] : []),
+    ];
     return {
       message: `interview ${change.id ?? ''} does not exist on micro1 (deleted outside git?)`,
-      hint: pinned
-        ? `remove the \`id:\` line from ${change.file} to create it anew, or pin an id that exists`
-        : `run \`micro1 forget ${change.key}\` and apply again to create it anew`,
+      hint: `${steps.join(' and ')}, then \`micro1 apply\` creates it anew${change.pinned ? ', or pin an id that exists' : ''}`,
     };
   }
   if (error.kind === 'auth') return { message: error.message, hint: 'check the API key in the environment; nothing more was sent' };

@@ -152,7 +152,8 @@ function planFromSaved(saved: SavedPlan, project: Project, state: State, file: s
   }
   // What would be cleared is worked out again from the files and state, not taken from the plan's own say.
   const unknown = (c: JsonChange) => (c.action === 'update' ? unknownFields(now.get(c.key)!, entryOf(state, c.moved_from ?? c.key)) : []);
-  return { lineage, serial, changes: saved.changes.map((c) => changeFromJson(c, unknown(c))), warnings: saved.warnings, unchanged: saved.summary.no_op };
+  const pinned = (c: JsonChange) => c.action === 'update' && now.get(c.key)?.id !== undefined;
+  return { lineage, serial, changes: saved.changes.map((c) => changeFromJson(c, unknown(c), pinned(c))), warnings: saved.warnings, unchanged: saved.summary.no_op };
 }
 
 /**
@@ -173,7 +174,7 @@ function checkUnknownFields(plan: Plan): void {
   );
 }
 
-function changeFromJson(c: JsonChange, unknown: BodyField[]): Change {
+function changeFromJson(c: JsonChange, unknown: BodyField[], pinned: boolean): Change {
   return {
     key: c.key,
     file: c.file,
@@ -188,6 +189,7 @@ function changeFromJson(c: JsonChange, unknown: BodyField[]): Change {
     ...(c.moved_from !== null ? { movedFrom: c.moved_from } : {}),
     ...(c.note !== null ? { note: c.note } : {}),
     ...(unknown.length > 0 ? { unknown } : {}),
+    ...(pinned ? { pinned: true as const } : {}),
   };
 }
 
