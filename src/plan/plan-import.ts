@@ -52,6 +52,8 @@ export interface ImportInput {
   existingKeys: readonly string[];
   /** Project-relative interviews folder ("interviews", or "." for the project root), for file paths. */
   interviewsFolder: string;
+  /** `--dir`: the folder under the interviews folder new files go in ('' for the interviews folder itself), forward slashes. */
+  subfolder?: string;
   force: boolean;
 }
 
@@ -126,13 +128,13 @@ export function planImport(input: ImportInput): ImportPlan {
       }
       continue;
     }
-    const slug = freeSlug(slugOf(name) || `interview-${slugOf(id)}`, taken);
-    const file = written(slug, path.posix.join(input.interviewsFolder, `${slug}.yaml`), id, name, spec, codingRound, notes, false);
+    const key = freeKey(input.subfolder ?? '', portableSlug(slugOf(name) || `interview-${slugOf(id)}`), taken);
+    const file = written(key, path.posix.join(input.interviewsFolder, `${key}.yaml`), id, name, spec, codingRound, notes, false);
     if (typeof file === 'string') {
       skip(file);
       continue;
     }
-    taken.add(slug.toLowerCase());
+    taken.add(key.toLowerCase());
     imported.push({ ...file, entry: withLink(file.entry) });
   }
   return { imported: imported.sort((a, b) => compare(a.key, b.key)), skipped, managed };
@@ -188,9 +190,48 @@ function withoutDefaults(spec: CanonicalBody): Record<string, unknown> {
   return Object.fromEntries(Object.entries(spec).filter(([field, value]) => field === 'interview_name' || !jsonEqual(value, defaults[field])));
 }
 
-function freeSlug(base: string, taken: ReadonlySet<string>): string {
-  if (!taken.has(base.toLowerCase())) return base;
-  for (let n = 2; ; n++) if (!taken.has(`${base}-${n}`.toLowerCase())) return `${base}-${n}`;
+/**
+ * A key under `folder` not taken by any file, state key or earlier import, compared without case:
+ * on Windows and macOS `Backend.yaml` and `backend.yaml` are one file.
+ */
+function freeKey(folder: string, base: string, taken: ReadonlySet<string>): string {
+  const keyOf = (slug: string) => (folder === '' ? slug : `${folder}/${slug}`);
+  if (!taken.has(keyOf(base).toLowerCase())) return keyOf(base);
+  for (let n = 2; ; n++) if (!taken.has(keyOf(`${base}-${n}`).toLowerCase())) return keyOf(`${base}-${n}`);
+}
+
+/**
+ * A folder that differs only in case from one that holds files already (`Imported/` and `imported/`)
+ * is one folder on Windows and macOS and two on Linux: new files must go in the existing one. The
+ * existing folder's spelling, if `folder` clashes with it.
+ */
+export function folderCaseClash(folder: string, existingKeys: readonly string[]): string | undefined {
+  if (folder === '') return undefined;
+  const depth = folder.split('/').length;
+  const lower = folder.toLowerCase();
+  for (const key of existingKeys) {
+    const prefix = key.split('/').slice(0, depth).join('/');
+    if (key.split('/').length > depth && prefix !== folder && prefix.toLowerCase() === lower) {
+      return prefix;
+    }
+  }
+  return undefined;
+}
+
+/** Names Windows reserves for devices, with any extension (`con.yaml` cannot be created there). */
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])$/i;
+
+/** Why a file or folder name cannot be used on Windows, if it cannot. */
+export function windowsNameProblem(segment: string): string | undefined {
+  if (WINDOWS_RESERVED.test(segment.split('.')[0]!)) return `"${segment}" is a device name Windows reserves`;
+  if (/[. ]$/.test(segment)) return `"${segment}" ends with a dot or a space, which Windows drops`;
+  if (/[<>:"|?*\\]/.test(segment)) return `"${segment}" holds a character Windows refuses in file names`;
+  return undefined;
+}
+
+/** A slug that is a usable file name everywhere: a reserved device name gets a suffix ("con" → "con-interview"). */
+function portableSlug(slug: string): string {
+  return windowsNameProblem(slug) === undefined ? slug : `${slug}-interview`;
 }
 
 function compare(a: string, b: string): number {
