@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -5,6 +6,8 @@ import { main } from '../src/cli.js';
 import type { Fault } from '../src/sandbox/sandbox.js';
 import { API_KEY, env, project, readStateFile, sandbox } from './apply-harness.js';
 import { closedPort, memoryIo, runCli } from './helpers.js';
+import { VirtualClock } from './virtual-clock.js';
+import { apply } from './apply-harness.js';
 
 /**
  * Issue 17, "every hint in the CLI that names a command is covered by a test that runs that
@@ -275,5 +278,66 @@ describe('a renamed folder, planned as a move when the id is pinned', () => {
     const planned = await runCli(['plan'], dir);
     expect(planned.stdout).toContain('moved from eng/go');
     expect(planned.stdout).not.toContain('state mv');
+  });
+});
+
+describe('hints about the state files', () => {
+  it('a corrupt journal: `rm` it as printed, then `micro1 plan --refresh` runs and shows what micro1 has', async () => {
+    const box = await sandbox();
+    const dir = project({ 'eng/go': GO });
+    await runCli(['apply', '--auto-approve'], dir, { env: env(box) });
+    const { lineage, serial } = JSON.parse(readFileSync(path.join(dir, '.micro1/state.json'), 'utf8')) as { lineage: string; serial: number };
+    writeFileSync(path.join(dir, '.micro1/state.json.journal'), `${JSON.stringify({ journal: 1, lineage, baseSerial: serial })}\n{torn\n{"op":"deleted","key":"eng/go"}\n`);
+    const broken = await runCli(['plan'], dir);
+    expect(broken.stderr).toBe(
+      'Error: The apply journal .micro1/state.json.journal is corrupt at line 2, so the changes it records cannot be trusted\n' +
+        '  remove it (rm .micro1/state.json.journal), then run `micro1 plan --refresh` to see what micro1 has that the state does not (restore the state from git first if it was edited by hand)\n',
+    );
+    const [rm, ...args] = /\(rm ([^)]+)\)/.exec(broken.stderr)![0].slice(1, -1).split(' ');
+    execFileSync(rm!, args, { cwd: dir });
+    const refresh = commandAfter(broken.stderr, 'then run');
+    expect(refresh).toEqual(['plan', '--refresh']);
+    const refreshed = await runCli(refresh, dir, { env: env(box) });
+    expect(refreshed.code).toBe(0);
+    expect(refreshed.stdout).toContain('No drift: 1 managed interview matches micro1.');
+  });
+
+  it('no interview managed yet: `micro1 apply` (or import) records them, and `links` lists them', async () => {
+    const box = await sandbox();
+    const dir = project({ 'eng/go': GO });
+    const empty = await runCli(['links'], dir);
+    expect(empty.stdout).toBe('No interview is managed in .micro1/state.json yet: `micro1 apply` or `micro1 import` records them.\n');
+    const [applyIt, importIt] = commands(empty.stdout);
+    expect([applyIt, importIt]).toEqual([['apply'], ['import']]);
+    expect((await runAsPerson(applyIt!, dir, env(box))).code).toBe(0);
+    expect((await runCli(['links'], dir)).stdout).toMatch(/^eng\/go {2}\S+ {2}https:\/\/interview\.micro1\.ai\//);
+  });
+});
+
+describe('hints after the apply deadline', () => {
+  it('"run `micro1 apply` again later" finishes it once micro1 stops throttling', async () => {
+    let throttled = true;
+    const box = await sandbox({ fault: () => (throttled ? { kind: 'status', status: 429, retryAfter: '300', body: { status: false } } : undefined) });
+    const dir = project({ a: 'interview_name: A\n', b: 'interview_name: B\n' }, { apply: { concurrency: 1, requestsPerSecond: 1000, maxRetries: 3, maxDurationMs: 60_000 } });
+    const { outcome } = await apply(dir, box, { clock: new VirtualClock() });
+    expect(outcome.kind === 'applied' && outcome.result.stoppedBecause).toBe('deadline');
+    const hint = outcome.kind === 'applied' ? outcome.result.stopHint! : '';
+    expect(hint).toBe('run `micro1 apply` again later, or raise apply.maxDurationMs in the config');
+    throttled = false;
+    const [later] = commands(hint);
+    expect((await runAsPerson(later!, dir, env(box))).stdout).toContain('Apply complete: 2 created');
+  });
+});
+
+describe('hints in a cut Markdown comment', () => {
+  it('"Run `micro1 validate` to see them all" shows every problem', async () => {
+    const files = Object.fromEntries(Array.from({ length: 900 }, (_, i) => [`team/i${String(i).padStart(3, '0')}`, `interview_name: I${i}\ninterview_language: klingon-${i}\n`]));
+    const dir = project(files);
+    const md = await runCli(['plan', '--format', 'markdown'], dir);
+    expect(md.stdout).toMatch(/more problems not shown\. Run `micro1 validate` to see them all\./);
+    const validate = commandAfter(md.stdout, 'more problems not shown');
+    expect(validate).toEqual(['validate']);
+    const all = await runCli(validate, dir);
+    expect((all.stdout + all.stderr).match(/interview_language/g)!.length).toBeGreaterThanOrEqual(900);
   });
 });
