@@ -103,7 +103,7 @@ export async function loadConfig(options: { cwd: string; configPath?: string; en
     throw new Micro1Error('CONFIG_NOT_FOUND', `The config file ${options.configPath} does not exist`, { hint: 'check the --config path' });
   }
   const raw = file === undefined ? {} : await importConfig(file);
-  const display = file === undefined ? '' : path.relative(options.cwd, file) || file;
+  const display = file === undefined ? '' : path.relative(options.cwd, file).split(path.sep).join('/') || file;
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -148,8 +148,26 @@ export function resourceFolder(config: Pick<ResolvedConfig, 'projectRoot' | 'res
   return config.resourceFolders?.[kind.folderSetting] ?? path.resolve(config.projectRoot, kind.defaultFolder);
 }
 
-function findConfig(cwd: string): string | undefined {
-  return CONFIG_NAMES.map((name) => path.join(cwd, name)).find((candidate) => existsSync(candidate));
+/**
+ * The config of the project the folder `cwd` is in: the first micro1.config.* found in it or a
+ * folder above, as git and eslint look for theirs, stopping at the repository root (a folder
+ * holding `.git`) so a config outside the repository is never picked up.
+ */
+export function findConfig(cwd: string): string | undefined {
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    const found = CONFIG_NAMES.map((name) => path.join(dir, name)).find((candidate) => existsSync(candidate));
+    if (found !== undefined) return found;
+    if (existsSync(path.join(dir, '.git')) || path.dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * Where a setting is changed, for a hint: the config file read (as a path from `cwd`), or, when
+ * none was found, where one would be read from.
+ */
+export function configToEdit(config: Pick<ResolvedConfig, 'configFile'>, cwd: string): string {
+  if (config.configFile !== undefined) return path.relative(cwd, config.configFile).split(path.sep).join('/') || config.configFile;
+  return 'a micro1.config.ts (none found here or in a folder above)';
 }
 
 async function importConfig(file: string): Promise<unknown> {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig, resourceFolder, type ResolvedConfig } from './config.js';
+import { configToEdit, loadConfig, resourceFolder, type ResolvedConfig } from './config.js';
 import { loadResources, type ResourceDefinition } from './definitions/load-resources.js';
 import { KINDS } from './kinds/kinds.js';
 import { sortDiagnostics, type Diagnostic } from './diagnostics.js';
@@ -35,7 +35,7 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
   const interviewsFolder = existsSync(config.interviewsDir);
   if (!interviewsFolder && !KINDS.some((kind) => existsSync(resourceFolder(config, kind)))) {
     throw new Micro1Error('NO_INTERVIEWS_DIR', `The interviews folder ${display(config.interviewsDir)} does not exist`, {
-      hint: 'create it, or set `interviews` in micro1.config.ts to the folder that holds your definitions',
+      hint: `create it, or set \`interviews\` in ${configToEdit(config, options.cwd)} to the folder that holds your definitions`,
     });
   }
   // Includes what a crashed apply journaled but never folded in: plan sees every confirmed change.

@@ -245,7 +245,7 @@ describe('apply against the sandbox', () => {
     expect(outcome.result.failures[0]).toMatchObject({
       file: 'interviews/design/pd.yaml',
       message: `interview ${ADOPTED_ID} does not exist on micro1 (deleted outside git?)`,
-      hint: 'remove the `id:` line from interviews/design/pd.yaml to create it anew, or pin an id that exists',
+      hint: 'remove the `id:` line from interviews/design/pd.yaml, then `micro1 apply` creates it anew, or pin an id that exists',
     });
 
     const box2 = await sandbox();

@@ -182,7 +182,7 @@ describe('micro1 plan', () => {
       stdout: '',
       stderr:
         'Error: The interviews folder interviews does not exist\n' +
-        '  create it, or set `interviews` in micro1.config.ts to the folder that holds your definitions\n',
+        '  create it, or set `interviews` in a micro1.config.ts (none found here or in a folder above) to the folder that holds your definitions\n',
     });
   });
 

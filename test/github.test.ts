@@ -146,8 +146,8 @@ describe('annotations from the CLI', () => {
 
     const broken = await runCli(['apply', '--auto-approve'], fixture({}), { env: env(box, { GITHUB_ACTIONS: 'true' }) });
     expect(broken.stderr).toBe(
-      'Error: The interviews folder interviews does not exist\n  create it, or set `interviews` in micro1.config.ts to the folder that holds your definitions\n' +
-        '::error title=micro1 apply failed::The interviews folder interviews does not exist%0Acreate it, or set `interviews` in micro1.config.ts to the folder that holds your definitions\n',
+      'Error: The interviews folder interviews does not exist\n  create it, or set `interviews` in a micro1.config.ts (none found here or in a folder above) to the folder that holds your definitions\n' +
+        '::error title=micro1 apply failed::The interviews folder interviews does not exist%0Acreate it, or set `interviews` in a micro1.config.ts (none found here or in a folder above) to the folder that holds your definitions\n',
     );
   });
 });
@@ -210,8 +210,11 @@ describe('the step summary', () => {
     const summary = path.join(dir, 'summary.md');
     const first = await runCli(['apply', '--auto-approve'], dir, { env: env(box, { GITHUB_STEP_SUMMARY: summary }) });
     expect(first.code).toBe(0);
+    const [created] = box.interviews();
     expect(readFileSync(summary, 'utf8')).toBe(
-      '### micro1 apply\n\n**Apply complete: 1 created, 0 updated, 0 deleted, 0 failed.**\n\nPlan: 1 to create, 0 to update, 0 to delete, 0 unchanged.\n\nState saved to `.micro1/state.json` (1 request sent).\n',
+      '### micro1 apply\n\n**Apply complete: 1 created, 0 updated, 0 deleted, 0 failed.**\n\nPlan: 1 to create, 0 to update, 0 to delete, 0 unchanged.\n\n' +
+        `#### Invite links\n\n- \`a\` (id \`${created!.id}\`): \`https://interview.micro1.ai/intro/micro1?uid=${created!.id}\`\n\n` +
+        'State saved to `.micro1/state.json` (1 request sent).\n',
     );
 
     writeFileSync(summary, '');

@@ -276,7 +276,7 @@ describe('the other Markdown views', () => {
 
   it('says why an apply stopped, and what to do, when it stopped early', () => {
     const result: ApplyResult = {
-      created: 1, updated: 0, deleted: 0, reconciled: 0, skipped: 3, requests: 6, failures: [],
+      created: 1, updated: 0, deleted: 0, reconciled: 0, skipped: 3, requests: 6, failures: [], createdInterviews: [],
       stoppedBecause: 'unreachable',
       stopReason: 'connection failed before any answer from http://127.0.0.1:9 <b>x</b>',
       stopHint: 'check MICRO1_API_URL or api.baseUrl',
@@ -294,6 +294,7 @@ describe('the other Markdown views', () => {
       reconciled: 0,
       skipped: 1,
       requests: 4,
+      createdInterviews: [],
       failures: [{ key: 'eng/fe', file: 'interviews/eng/fe.yaml', action: 'update', message: 'micro1 rejected it: skills must have <= 10 items', hint: 'fix | retry' }],
     };
     const p = plan([definition('x', { interview_name: 'X' })], emptyState(), ALL);
@@ -320,7 +321,7 @@ describe('the other Markdown views', () => {
   it('renders an apply with nothing to do, and an error', () => {
     const a = definition('a', { interview_name: 'A' });
     const p = plan([a], stateOf({ a: appliedEntry(a, 'id-a') }), ALL);
-    expect(renderNoChangesMarkdown(p)).toBe(`### micro1 apply\n\n**${summaryLine(p)}** Nothing was sent.\n`);
+    expect(renderNoChangesMarkdown(p, { limit: COMMENT_LIMIT })).toBe(`### micro1 apply\n\n**${summaryLine(p)}** Nothing was sent.\n`);
     expect(renderErrorMarkdown('apply', 'Refusing to delete 12 interviews: more than safety.maxDeletes (10)', 'run again with --force')).toBe(
       '### micro1 apply\n\n**Error:** Refusing to delete 12 interviews: more than safety.maxDeletes (10)\n\nrun again with --force\n',
     );

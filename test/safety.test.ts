@@ -99,9 +99,9 @@ async function appliedThenRemoved(total: number, removed: number, config: Record
 const WARNINGS_TEXT = [
   'Warnings:',
   '  ! safety.maxDeletes: 11 planned deletes are more than safety.maxDeletes (10): apply will refuse them without --force',
-  '      if these deletes are intended, raise the threshold in micro1.config.ts in this change, or run `micro1 apply --force` yourself',
+  '      if these deletes are intended, raise the threshold in micro1.config.json in this change, or run `micro1 apply --force` yourself',
   '  ! safety.maxDeletePercent: 11 planned deletes are 92% of the 12 managed interviews, more than safety.maxDeletePercent (30%): apply will refuse them without --force',
-  '      if these deletes are intended, raise the threshold in micro1.config.ts in this change, or run `micro1 apply --force` yourself',
+  '      if these deletes are intended, raise the threshold in micro1.config.json in this change, or run `micro1 apply --force` yourself',
   '',
   'Plan: 0 to create, 0 to update, 11 to delete, 1 unchanged.',
   '',
@@ -119,7 +119,7 @@ describe('deletes beyond the thresholds, end to end', () => {
 
     const markdown = (await runCli(['plan', '--format', 'markdown'], dir)).stdout;
     expect(markdown).toContain(
-      '\n#### Warnings\n\n- `safety.maxDeletes`: 11 planned deletes are more than safety.maxDeletes (10): apply will refuse them without --force<br>if these deletes are intended, raise the threshold in micro1.config.ts in this change, or run `micro1 apply --force` yourself\n',
+      '\n#### Warnings\n\n- `safety.maxDeletes`: 11 planned deletes are more than safety.maxDeletes (10): apply will refuse them without --force<br>if these deletes are intended, raise the threshold in micro1.config.json in this change, or run `micro1 apply --force` yourself\n',
     );
   });
 
@@ -137,7 +137,7 @@ describe('deletes beyond the thresholds, end to end', () => {
       stdout: '',
       stderr:
         'Error: Refusing to delete 11 interviews: more than safety.maxDeletes (10); 92% of the 12 managed interviews, more than safety.maxDeletePercent (30%)\n' +
-        '  check the plan; if these deletes are intended, run again with --force (or raise the thresholds in micro1.config.ts)\n',
+        '  check the plan; if these deletes are intended, run again with --force (or raise the thresholds in micro1.config.json)\n',
     });
     expect(box.requests).toHaveLength(requests);
     expect(readFileSync(path.join(dir, '.micro1/state.json'), 'utf8')).toBe(state);
@@ -156,7 +156,7 @@ describe('deletes beyond the thresholds, end to end', () => {
     const summary = path.join(dir, 'summary.md');
     const result = await runCli(['apply', '--auto-approve'], dir, { env: env(box, { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary }) });
     const message = 'Refusing to delete 11 interviews: more than safety.maxDeletes (10); 92% of the 12 managed interviews, more than safety.maxDeletePercent (30%)';
-    const hint = 'check the plan; if these deletes are intended, run again with --force (or raise the thresholds in micro1.config.ts)';
+    const hint = 'check the plan; if these deletes are intended, run again with --force (or raise the thresholds in micro1.config.json)';
     expect(result.stderr).toBe(`Error: ${message}\n  ${hint}\n::error title=micro1 apply failed::${message.replaceAll('%', '%25')}%0A${hint}\n`);
     expect(readFileSync(summary, 'utf8')).toBe(`### micro1 apply\n\n**Error:** ${message}\n\n${hint}\n`);
   });

@@ -6,6 +6,7 @@ import { ID_PATTERN } from '../definitions/interview-schema.js';
 import { USER_AGENT } from '../version.js';
 import { isLoopback } from '../kinds/url-rules.js';
 import type { ResourceBody, ResourceKind } from '../kinds/kinds.js';
+import { inviteUrlOf } from './list-shape.js';
 
 /** How one HTTP attempt ended, when it did not succeed. The applier decides what each kind means. */
 export type FailureKind =
@@ -35,6 +36,8 @@ export class ApiError extends Error {
     readonly retryAfter?: string,
     /** No answer at all: the connection failed (refused, DNS, TLS, reset) before any response came back. */
     readonly unreachable = false,
+    /** Given up by us while in flight (apply interrupted twice): sent, so it may have taken effect. */
+    readonly abandoned = false,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -78,7 +81,8 @@ export class Micro1Client {
     if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
       throw new ApiError('protocol', 'micro1 answered the create without a usable data.interview_id');
     }
-    return { id, ...(typeof data?.invite_url === 'string' ? { inviteUrl: data.invite_url } : {}) };
+    const inviteUrl = inviteUrlOf(data?.invite_url);
+    return { id, ...(inviteUrl !== undefined ? { inviteUrl } : {}) };
   }
 
   async update(id: string, body: CanonicalBody): Promise<void> {
@@ -151,7 +155,7 @@ export class Micro1Client {
     const failed = (error: unknown, unreachable: boolean): ApiError => {
       if (error instanceof ApiError) return error;
       if (timeout.aborted) return new ApiError('timeout', `no answer within ${this.options.timeoutMs} ms`);
-      if (this.options.signal?.aborted) return new ApiError('network', 'abandoned: apply was interrupted');
+      if (this.options.signal?.aborted) return new ApiError('network', 'abandoned while in flight (apply was interrupted): micro1 may or may not have made the change', undefined, undefined, false, true);
       const what = unreachable ? `before any answer from ${url.origin}` : `while reading the answer to ${where}`;
       return new ApiError('network', `connection failed ${what}: ${describeNetworkError(error)}`, undefined, undefined, unreachable);
     };

@@ -127,6 +127,18 @@ export function toListItem(id: string, body: ListComparableBody, meta: ListItemM
  * cannot be read is dropped with a warning. A question time outside 1–4 minutes is kept as micro1
  * reports it, with a warning, because changing it would silently rewrite the interview on the next apply.
  */
+/**
+ * An invite link as micro1 sent it (create answer `data.invite_url`, list item `invite_url`), if it
+ * is one worth keeping: a non-empty string of reasonable length. Still untrusted text: printed
+ * only through neutralise.ts.
+ */
+export function inviteUrlOf(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' && value.length <= MAX_INVITE_URL_LENGTH ? value : undefined;
+}
+
+/** The document's example link is 60 characters; one past this is not a link worth keeping. */
+export const MAX_INVITE_URL_LENGTH = 2048;
+
 export function fromListItem(item: unknown): FromListItemResult {
   const warnings: string[] = [];
   const record = isRecord(item) ? item : {};

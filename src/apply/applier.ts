@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { jsonEqual, type CanonicalBody } from '../definitions/canonical.js';
 import { ApiError, OUTCOME_UNKNOWN, type Micro1Client } from '../api/client.js';
 import type { Clock } from '../clock.js';
-import { fromListItem, listComparable } from '../api/list-shape.js';
+import { fromListItem, inviteUrlOf, listComparable } from '../api/list-shape.js';
 import type { Change } from '../plan/planner.js';
 import { RateLimiter } from '../api/rate-limiter.js';
 import { LIVE_PAGE_SIZE, pageThrough } from '../api/read-live.js';
@@ -10,6 +10,7 @@ import { backoffMs } from '../api/retry-policy.js';
 import { LONG_WAIT_MS, NotSent as Skipped, sendWithRetry, type SendPolicy } from '../api/send-with-retry.js';
 import type { StateStore } from '../state/state-store.js';
 import { entryOf, type StateEntry } from '../state/state.js';
+import { explain, SharedIdAnswer, UnconfirmedIdentity } from './explain-failure.js';
 
 export interface ApplySettings {
   concurrency: number;
@@ -46,10 +47,23 @@ export interface ApplyFailure {
   action: Change['action'];
   message: string;
   hint?: string;
+  /** Abandoned in flight: it may have taken effect, so it is neither done nor failed. */
+  outcomeUnknown?: true;
+}
+
+/** An interview this run created (or adopted after an unconfirmed create), with the invite link micro1 gave. */
+export interface CreatedInterview {
+  key: string;
+  file: string;
+  id: string;
+  /** As micro1 sent it: untrusted text. Absent when micro1 gave none. */
+  inviteUrl?: string;
 }
 
 export interface ApplyResult {
   created: number;
+  /** Every interview created or adopted by a create, in the order it was confirmed. */
+  createdInterviews: CreatedInterview[];
   updated: number;
   deleted: number;
   /** Creates whose earlier, unconfirmed attempt was found on micro1 and adopted instead of re-sent. */
@@ -74,6 +88,8 @@ export const UNREACHABLE_AFTER = 5;
  * concurrency and rate. Every confirmed change is recorded in the store at once; a create is
  * recorded as pending before it is sent, and an unconfirmed one is looked up by name before
  * anything is sent again, so no run, however it ends, leaves a duplicate or loses an update.
+ * (Past ~350 lines: one run's phases share the limiter, breaker, deadline and id bookkeeping, which
+ * split across files would have to be passed around; what a failure means is in explain-failure.ts.)
  */
 export async function applyChanges(changes: readonly Change[], settings: ApplySettings, deps: ApplyDeps): Promise<ApplyResult> {
   const run = new ApplyRun(settings, deps, changes.filter((c) => c.action !== 'no-op').length);
@@ -90,6 +106,7 @@ class ApplyRun {
   private readonly limit: ReturnType<typeof pLimit>;
   private readonly counts = { created: 0, updated: 0, deleted: 0, reconciled: 0, skipped: 0, requests: 0, done: 0 };
   private readonly failures: ApplyFailure[] = [];
+  private readonly createdInterviews: CreatedInterview[] = [];
   /** Which key manages each id, kept as changes are recorded: one lookup per create, not a scan of the state. */
   private readonly managedBy: Map<string, string>;
   private stoppedBecause: ApplyResult['stoppedBecause'];
@@ -122,8 +139,10 @@ class ApplyRun {
   }
 
   result(): ApplyResult {
+    // Interrupted while the last requests were in flight: nothing was left to skip, but the run was cut short.
+    if (this.deps.stop.aborted) this.stoppedBecause ??= 'interrupted';
     const { done: _done, ...counts } = this.counts;
-    return { ...counts, failures: this.failures, ...(this.stoppedBecause ? { stoppedBecause: this.stoppedBecause } : {}), ...this.stopReason };
+    return { ...counts, createdInterviews: this.createdInterviews, failures: this.failures, ...(this.stoppedBecause ? { stoppedBecause: this.stoppedBecause } : {}), ...this.stopReason };
   }
 
   rekey(change: Change): void {
@@ -168,14 +187,14 @@ class ApplyRun {
     if (earlier !== undefined) {
       // A previous run sent this create and never learned the outcome: look before sending again.
       const found = await this.lookup(earlier.interview_name, earlier.spec);
-      if (found !== undefined) return this.adopt(change, found, earlier.spec);
+      if (found !== undefined) return this.adopt(change, found.id, earlier.spec, found.inviteUrl);
       store.record({ op: 'pending-cleared', key: change.key });
     }
     // On disk before it is sent, so a kill -9 after the send still knows to look it up first.
     await store.recordDurable({ op: 'pending', pending: { key: change.key, interview_name: spec.interview_name, spec, sourceHash: change.sourceHash ?? '', startedAt: this.isoNow() } });
     for (let attempt = 0; ; attempt++) {
       try {
-        const { id } = await this.send(() => this.deps.client.create(spec), { retryUnknown: false });
+        const { id, inviteUrl } = await this.send(() => this.deps.client.create(spec), { retryUnknown: false });
         // Recorded over another key, the id would be managed twice: a later prune of one key
         // would delete the interview the other still manages.
         const holder = this.managedBy.get(id);
@@ -183,8 +202,9 @@ class ApplyRun {
           store.record({ op: 'pending-cleared', key: change.key });
           throw new SharedIdAnswer(`micro1 answered the create with id ${id}, which ${holder} already manages: not recorded for ${change.key}`, spec.interview_name);
         }
-        this.record(change, id, spec);
+        this.record(change, id, spec, undefined, inviteUrl);
         this.counts.created++;
+        this.noteCreated(change, id, inviteUrl);
         return;
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
@@ -194,17 +214,22 @@ class ApplyRun {
         await this.deps.clock.sleep(backoffMs(attempt, this.deps.clock), this.deps.stop);
         // Never re-send blindly: the first attempt may have created it.
         const found = await this.lookup(spec.interview_name, spec);
-        if (found !== undefined) return this.adopt(change, found, spec);
+        if (found !== undefined) return this.adopt(change, found.id, spec, found.inviteUrl);
       }
     }
   }
 
   /** Records an interview found on micro1 as this key's, then brings it to the planned body. */
-  private async adopt(change: Change, id: string, sentSpec: CanonicalBody): Promise<void> {
-    this.record(change, id, sentSpec);
+  private async adopt(change: Change, id: string, sentSpec: CanonicalBody, inviteUrl: string | undefined): Promise<void> {
+    this.record(change, id, sentSpec, undefined, inviteUrl);
     this.counts.reconciled++;
+    this.noteCreated(change, id, inviteUrl);
     if (!jsonEqual(sentSpec, change.after)) await this.update(change, id);
     else this.counts.created++;
+  }
+
+  private noteCreated(change: Change, id: string, inviteUrl: string | undefined): void {
+    this.createdInterviews.push({ key: change.key, file: change.file, id, ...(inviteUrl !== undefined ? { inviteUrl } : {}) });
   }
 
   private async update(change: Change, id: string): Promise<void> {
@@ -250,14 +275,15 @@ class ApplyRun {
    * The interview an unconfirmed create made, if any: same name, not managed under another key
    * and, when several match, the one whose fields match what was sent.
    */
-  private async lookup(name: string, spec: CanonicalBody): Promise<string | undefined> {
+  private async lookup(name: string, spec: CanonicalBody): Promise<{ id: string; inviteUrl: string | undefined } | undefined> {
     const managed = this.managedBy;
     const { items } = await pageThrough((page) => this.send(() => this.deps.client.list({ page, limit: LIVE_PAGE_SIZE, keyword: name }), { retryUnknown: true }));
+    const found = (item: (typeof items)[number] | undefined) => (item === undefined ? undefined : { id: item.interview_id, inviteUrl: inviteUrlOf(item.invite_url) });
     const candidates = items.filter((i) => i.interview_name === name && !managed.has(i.interview_id));
-    if (candidates.length <= 1) return candidates[0]?.interview_id;
+    if (candidates.length <= 1) return found(candidates[0]);
     const wanted = listComparable(spec);
     const same = candidates.filter((i) => jsonEqual(listComparable(fromListItem(i).body), wanted));
-    if (same.length === 1) return same[0]!.interview_id;
+    if (same.length === 1) return found(same[0]);
     throw new ApiError(
       'bad-request',
       `${candidates.length} unmanaged interviews named "${name}" exist on micro1 and the last create was not confirmed, so which one it made is unclear; pin the right one with \`id:\` in the file`,
@@ -324,13 +350,27 @@ class ApplyRun {
     this.deps.notice?.(`Waiting ${Math.round(ms / 1000)} s before sending again: ${reason}.`);
   }
 
-  /** A confirmed change sent the whole body, so nothing stays unseen unless `unseen` says so (a re-key sends nothing). */
-  private record(change: Change, id: string, spec: CanonicalBody, unseen?: StateEntry['unseen']): void {
+  /**
+   * A confirmed change sent the whole body, so nothing stays unseen unless `unseen` says so (a re-key
+   * sends nothing). The invite link is the one micro1 just gave, else the one recorded for this id.
+   */
+  private record(change: Change, id: string, spec: CanonicalBody, unseen?: StateEntry['unseen'], inviteUrl?: string): void {
     this.managedBy.set(id, change.key);
+    const { state } = this.deps.store;
+    const previous = entryOf(state, change.key) ?? (change.movedFrom !== undefined ? entryOf(state, change.movedFrom) : undefined);
+    const link = inviteUrl ?? (previous?.id === id ? previous.invite_url : undefined);
     this.deps.store.record({
       op: 'applied',
       key: change.key,
-      entry: { id, spec, sourceHash: change.sourceHash ?? '', ...(change.sources ? { sources: change.sources } : {}), appliedAt: this.isoNow(), ...(unseen ? { unseen } : {}) },
+      entry: {
+        id,
+        spec,
+        sourceHash: change.sourceHash ?? '',
+        ...(change.sources ? { sources: change.sources } : {}),
+        appliedAt: this.isoNow(),
+        ...(unseen ? { unseen } : {}),
+        ...(link !== undefined ? { invite_url: link } : {}),
+      },
       ...(change.movedFrom !== undefined ? { movedFrom: change.movedFrom } : {}),
     });
   }
@@ -343,51 +383,11 @@ class ApplyRun {
       return;
     }
     if (this.settings.failFast) this.stoppedBecause ??= 'fail-fast';
-    this.failures.push({ key: change.key, file: change.file, action: change.action, ...explain(change, error) });
+    const recorded = entryOf(this.deps.store.state, change.movedFrom ?? change.key) !== undefined;
+    this.failures.push({ key: change.key, file: change.file, action: change.action, ...explain(change, error, recorded), ...(error.abandoned ? { outcomeUnknown: true as const } : {}) });
   }
 
   private isoNow(): string {
     return new Date(this.deps.clock.now()).toISOString();
   }
-}
-
-/** A create answered with an id another key manages: final for that change, never retried or recorded. */
-class SharedIdAnswer extends ApiError {
-  constructor(message: string, readonly interviewName: string) {
-    super('bad-request', message);
-  }
-}
-
-/** A delete whose id micro1 does not list under the recorded name: final for that change, nothing sent. */
-class UnconfirmedIdentity extends ApiError {
-  constructor(message: string) {
-    super('bad-request', message);
-  }
-}
-
-/** What went wrong and what to do, for the summary line beside the file. */
-function explain(change: Change, error: ApiError): { message: string; hint?: string } {
-  if (error instanceof SharedIdAnswer) {
-    return { message: error.message, hint: `check micro1 for an interview named ${JSON.stringify(error.interviewName)} before applying again; one micro1 interview is managed by one file only` };
-  }
-  if (error instanceof UnconfirmedIdentity) {
-    return { message: error.message, hint: `run \`micro1 plan --refresh\` to compare with micro1; if it is gone, \`micro1 state rm ${change.key}\` drops it from the state` };
-  }
-  const pending = change.action === 'create' && OUTCOME_UNKNOWN.includes(error.kind);
-  if (pending) {
-    return { message: `create not confirmed: ${error.message}`, hint: 'the next apply looks it up on micro1 by name before sending it again' };
-  }
-  if (error.kind === 'not-found' && change.action === 'update') {
-    // An adoption (a pinned id never applied, or a pinned id changed) is the update with no `before`.
-    const pinned = change.before === null;
-    return {
-      message: `interview ${change.id ?? ''} does not exist on micro1 (deleted outside git?)`,
-      hint: pinned
-        ? `remove the \`id:\` line from ${change.file} to create it anew, or pin an id that exists`
-        : `run \`micro1 forget ${change.key}\` and apply again to create it anew`,
-    };
-  }
-  if (error.kind === 'auth') return { message: error.message, hint: 'check the API key in the environment; nothing more was sent' };
-  if (error.kind === 'bad-request') return { message: `micro1 rejected it: ${error.message}` };
-  return { message: error.message };
 }

@@ -89,8 +89,10 @@ async function report(io: CliIo, outcome: ApplyOutcome, promptClosed: 'ctrl-c' |
     return EXIT.error;
   }
   if (outcome.kind === 'no-changes') {
-    io.stdout(`${summaryLine(outcome.plan)}\n`);
-    appendStepSummary(io, github, () => md.renderNoChangesMarkdown(outcome.plan));
+    // Nothing to do, but what the plan warns of ("no longer managed", "matches no interview") still matters.
+    const { renderPlanText } = await import('../render/render-text.js');
+    io.stdout(renderPlanText(outcome.plan, { color: useColor(io) }));
+    appendStepSummary(io, github, (limit) => md.renderNoChangesMarkdown(outcome.plan, { limit }));
     return EXIT.ok;
   }
   if (outcome.kind === 'declined') {
@@ -103,11 +105,11 @@ async function report(io: CliIo, outcome: ApplyOutcome, promptClosed: 'ctrl-c' |
     return EXIT.error;
   }
   if (io.stderrIsTTY) io.stderr('\n');
-  const summary = renderApplySummary(outcome.result, outcome.statePath);
+  const summary = renderApplySummary(outcome.result, outcome.statePath, outcome.stateWritten);
   (outcome.result.failures.length > 0 ? io.stderr : io.stdout)(summary);
   const where = (file: string) => gh.repoPath(outcome.projectRoot, file, github.workspace);
   if (github.annotations) io.annotate(gh.applyFailureAnnotations(outcome.result.failures, where));
-  appendStepSummary(io, github, (limit) => md.renderApplyMarkdown(outcome.result, outcome.plan, outcome.statePath, { limit }));
+  appendStepSummary(io, github, (limit) => md.renderApplyMarkdown(outcome.result, outcome.plan, outcome.statePath, { limit, stateWritten: outcome.stateWritten }));
   if (signal !== undefined) return EXIT[signal];
   const stoppedEarly = ['auth', 'deadline', 'unreachable'].includes(outcome.result.stoppedBecause ?? '');
   return outcome.result.failures.length > 0 || stoppedEarly ? EXIT.error : EXIT.ok;

@@ -4,16 +4,19 @@ import { printDiagnostics } from './output.js';
 
 export const importCmd = defineCommand('import', {
   summary: 'Write a definition for each interview on micro1 not managed yet, and record it in state',
-  usage: 'micro1 import [--keyword TEXT] [--force] [--kind interview|webhook]',
+  usage: 'micro1 import [--keyword TEXT] [--dir DIR] [--dry-run] [--force] [--kind interview|webhook]',
   flags: {
     kind: { type: 'string', value: 'KIND', help: 'interview (default), or webhook: write webhooks/<event>-<host>.yaml for each unmanaged webhook' },
     keyword: { type: 'string', value: 'TEXT', help: 'only interviews whose name contains TEXT' },
+    dir: { type: 'string', value: 'DIR', help: 'write new files in this folder under the interviews folder (default: the interviews folder itself)' },
+    'dry-run': { type: 'boolean', help: 'list what would be written and recorded; write nothing' },
     force: { type: 'boolean', help: 'replace a file that pins a listed id but says something else' },
     config: CONFIG_FLAG,
   },
   notes: [
     'Needs the API key in MICRO1_API_KEY. Writes interviews/<name>.yaml with the id pinned, never',
-    'over an existing file (-2, -3… instead), skips interviews already in state, and records the rest.',
+    'over an existing file (-2, -3… instead, also for names differing only in case), never a name',
+    'Windows reserves (con, nul, com1…), skips interviews already in state, and records the rest.',
   ],
   async run(values, _positionals, io) {
     const { importCommand } = await import('../commands/import.js');
@@ -26,6 +29,8 @@ export const importCmd = defineCommand('import', {
       cwd: io.cwd,
       env: io.env,
       force: values.force,
+      dryRun: values['dry-run'],
+      ...(values.dir !== undefined ? { dir: values.dir } : {}),
       notice: (message) => io.stderr(`${message}\n`),
       ...(values.config ? { configPath: values.config } : {}),
       ...(values.keyword !== undefined ? { keyword: values.keyword } : {}),
@@ -41,7 +46,7 @@ export const importCmd = defineCommand('import', {
       return EXIT.ok;
     }
     for (const warning of outcome.listWarnings) io.stderr(`warning: ${visible(warning)}\n`);
-    io.stdout(renderImportSummary(outcome.result, outcome.listed, outcome.statePath));
+    io.stdout(renderImportSummary(outcome.result, outcome.listed, outcome.statePath, outcome.dryRun));
     return EXIT.ok;
   },
 });

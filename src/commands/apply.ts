@@ -2,7 +2,7 @@ import path from 'node:path';
 import { applyChanges, type ApplyProgress, type ApplyResult } from '../apply/applier.js';
 import type { BodyField } from '../definitions/canonical.js';
 import { checkBaseUrl, Micro1Client } from '../api/client.js';
-import { DEFAULT_APPLY_MAX_DURATION_MS } from '../config.js';
+import { configToEdit, DEFAULT_APPLY_MAX_DURATION_MS } from '../config.js';
 import { systemClock, type Clock } from '../clock.js';
 import { Micro1Error } from '../errors.js';
 import { plural } from '../diagnostics.js';
@@ -49,7 +49,7 @@ export type ApplyOutcome =
   | { kind: 'invalid'; project: Project }
   | { kind: 'no-changes'; plan: Plan }
   | { kind: 'declined'; plan: Plan }
-  | { kind: 'applied'; plan: Plan; result: ApplyResult; statePath: string; projectRoot: string };
+  | { kind: 'applied'; plan: Plan; result: ApplyResult; statePath: string; projectRoot: string; stateWritten: boolean };
 
 /**
  * check key and URL → lock → state (journal folded) → plan or saved plan → safety → confirm →
@@ -71,6 +71,7 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
   const { store, close } = openForWriting(config.stateFile, 'apply', display, options.notice, { root: config.projectRoot, ...(options.fs ? { fs: options.fs } : {}) });
   let sent: ApplyResult | undefined;
   let plan: Plan;
+  const serialBefore = store.state.serial;
   try {
     const prune = options.prune ?? config.prune;
     plan =
@@ -79,7 +80,7 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
         : planFromSaved(saved, project, store.state, options.planFile!);
     if (!hasChanges(plan)) return { kind: 'no-changes', plan };
     checkUnknownFields(plan);
-    checkDeleteSafety(plan, store.state, config.safety, options.force);
+    checkDeleteSafety(plan, store.state, config.safety, options.force, configToEdit(config, options.cwd));
     const ask = saved === undefined && !options.autoApprove;
     if (!(await options.review(plan, ask))) return { kind: 'declined', plan };
 
@@ -128,7 +129,9 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
     }
   }
   if (store.failure !== undefined) throw notSaved(store, sent, display(config.stateFile));
-  return { kind: 'applied', plan, result: sent!, statePath: display(config.stateFile), projectRoot: config.projectRoot };
+  // The store writes only what micro1 confirmed (or a create about to be sent): a run refused at its first request writes nothing.
+  const stateWritten = store.state.serial !== serialBefore;
+  return { kind: 'applied', plan, result: sent!, statePath: display(config.stateFile), projectRoot: config.projectRoot, stateWritten };
 }
 
 /**
@@ -194,7 +197,10 @@ function planFromSaved(saved: SavedPlan, project: Project, state: State, file: s
   }
   // What would be cleared is worked out again from the files and state, not taken from the plan's own say.
   const unknown = (c: JsonChange) => (c.action === 'update' ? unknownFields(now.get(c.key)!, entryOf(state, c.moved_from ?? c.key)) : []);
-  return { lineage, serial, changes: saved.changes.map((c) => changeFromJson(c, unknown(c))), warnings: saved.warnings, ...(actionable.length > 0 ? { resources: actionable } : {}) };
+  const pinned = (c: JsonChange) => c.action === 'update' && now.get(c.key)?.id !== undefined;
+  // The summary's no-ops count every kind; the other kinds' are replanned here.
+  const unchanged = saved.summary.no_op - replanned.filter((c) => c.action === 'no-op').length;
+  return { lineage, serial, changes: saved.changes.map((c) => changeFromJson(c, unknown(c), pinned(c))), warnings: saved.warnings, unchanged, ...(actionable.length > 0 ? { resources: actionable } : {}) };
 }
 
 /**
@@ -215,7 +221,7 @@ function checkUnknownFields(plan: Plan): void {
   );
 }
 
-function changeFromJson(c: JsonChange, unknown: BodyField[]): Change {
+function changeFromJson(c: JsonChange, unknown: BodyField[], pinned: boolean): Change {
   return {
     key: c.key,
     file: c.file,
@@ -230,6 +236,7 @@ function changeFromJson(c: JsonChange, unknown: BodyField[]): Change {
     ...(c.moved_from !== null ? { movedFrom: c.moved_from } : {}),
     ...(c.note !== null ? { note: c.note } : {}),
     ...(unknown.length > 0 ? { unknown } : {}),
+    ...(pinned ? { pinned: true as const } : {}),
   };
 }
 

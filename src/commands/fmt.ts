@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { formatDefinitionText, TOP_LEVEL_ORDER } from '../definitions/canonical-yaml.js';
-import { loadConfig, resourceFolder } from '../config.js';
+import { configToEdit, loadConfig, resourceFolder } from '../config.js';
 import { loadResources } from '../definitions/load-resources.js';
 import { KINDS } from '../kinds/kinds.js';
 import { sortDiagnostics, type Diagnostic } from '../diagnostics.js';
@@ -38,7 +38,7 @@ export async function fmtCommand(options: FmtCommandOptions): Promise<FmtOutcome
   const kinds = KINDS.map((kind) => ({ kind, folder: resourceFolder(config, kind) })).filter((k) => existsSync(k.folder));
   if (!hasInterviews && kinds.length === 0) {
     throw new Micro1Error('NO_INTERVIEWS_DIR', `The interviews folder ${display(config.interviewsDir)} does not exist`, {
-      hint: 'create it, or set `interviews` in micro1.config.ts to the folder that holds your definitions',
+      hint: `create it, or set \`interviews\` in ${configToEdit(config, options.cwd)} to the folder that holds your definitions`,
     });
   }
   const outcome: FmtOutcome = { changed: [], unchanged: 0, diagnostics: [] };

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
-import { detectDrift, refreshedState, type Drift } from '../plan/drift.js';
+import { configToEdit } from '../config.js';
+import { detectDrift, goneIdWarnings, refreshedState, type Drift } from '../plan/drift.js';
 import { loadDefinitions } from '../definitions/load-definitions.js';
 import type { Plan } from '../plan/planner.js';
 import { planAll } from '../plan/plan-all.js';
@@ -59,7 +60,8 @@ export async function planCommand(options: PlanCommandOptions): Promise<PlanOutc
   const definitions = drifted && existsSync(project.config.interviewsDir) ? loadDefinitions({ projectRoot: project.config.projectRoot, interviewsRoot: project.config.interviewsDir }).definitions : project.definitions;
   const planned = planAll(definitions, project.resources, state, { prune, targets: options.targets, excludes: options.excludes });
   // Deletes that apply would refuse without --force: said now, so the reviewer sees it before the merge.
-  const plan = { ...planned, warnings: [...deleteSafetyWarnings(planned, state, project.config.safety), ...planned.warnings] };
+  const gone = drift === undefined ? [] : goneIdWarnings(drift, planned.changes);
+  const plan = { ...planned, warnings: [...gone, ...deleteSafetyWarnings(planned, state, project.config.safety, configToEdit(project.config, project.config.projectRoot)), ...planned.warnings] };
   if (options.out === undefined) return { kind: 'planned', project, plan, ...refreshed };
   const out = path.resolve(options.cwd, options.out);
   writeSavedPlan(out, plan, definitions, { prune, targets: options.targets, excludes: options.excludes }, options.out, project.resources);

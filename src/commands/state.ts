@@ -44,14 +44,19 @@ export async function stateRmCommand(options: StateCommandOptions & { keys: stri
 
 /** lock → state (journal folded) → rename the key (pure) → one atomic write → unlock. Sends nothing. */
 export async function stateMvCommand(options: StateCommandOptions & { from: string; to: string }) {
-  return edit(options, `state mv ${options.from} ${options.to}`, (state) => moveInState(state, options.from, options.to), (config, entry) => ({
-    id: entry.id,
-    from: options.from,
-    to: options.to,
-    oldFile: definitionFile(config, options.from),
-    newFile: definitionFile(config, options.to),
-    expectedFile: display(config, path.join(config.interviewsDir, `${options.to}.yaml`)),
-  }));
+  return edit(options, `state mv ${options.from} ${options.to}`, (state) => moveInState(state, options.from, options.to), (config, entry) => {
+    const oldFile = definitionFile(config, options.from);
+    return {
+      id: entry.id,
+      from: options.from,
+      to: options.to,
+      oldFile,
+      // A file that pins the id is followed by plan wherever it is: the prediction differs.
+      oldPins: oldFile !== undefined && pinnedId(path.resolve(config.projectRoot, oldFile)) === entry.id,
+      newFile: definitionFile(config, options.to),
+      expectedFile: display(config, path.join(config.interviewsDir, `${options.to}.yaml`)),
+    };
+  });
 }
 
 async function edit<T, R>(options: StateCommandOptions, operation: string, change: (state: State) => EditResult<T>, report: (config: ResolvedConfig, value: T) => R): Promise<R & { statePath: string; serial: number }> {

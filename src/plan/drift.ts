@@ -5,6 +5,7 @@ import { fromListItem, isListHidden, listComparable, type ListComparableBody } f
 import { interviewRecord, type State, type StateEntry } from '../state/state-model.js';
 import { definitionFileOf } from '../paths.js';
 import type { ResourceDrift } from './resource-drift.js';
+import type { Change, PlanWarning } from './planner.js';
 
 /** One field that differs between the last apply and micro1. */
 export interface DriftField {
@@ -83,6 +84,21 @@ export function detectDrift(state: State, live: readonly unknown[], scope: Drift
     if (fields.length > 0) drift.changed.push({ key, file, id: entry.id, fields, live: read.body });
   }
   return drift;
+}
+
+/**
+ * Warnings for a plan made from the refreshed state: a file that pins an id micro1 no longer lists
+ * plans as an update, which apply would send and micro1 answer with 404.
+ */
+export function goneIdWarnings(drift: Drift, changes: readonly Change[]): PlanWarning[] {
+  const gone = new Map(drift.deleted.map((d) => [d.id, d]));
+  return changes
+    .filter((c) => c.action === 'update' && c.pinned === true && c.id !== undefined && gone.has(c.id))
+    .map((c) => ({
+      key: c.key,
+      message: `${c.file} pins ${c.id}, which micro1 no longer lists (deleted outside git): apply would send an update that fails with 404`,
+      hint: `to create it anew, remove the \`id:\` line from ${c.file} and run \`micro1 state rm ${gone.get(c.id!)!.key}\`; then \`micro1 plan\` shows the create`,
+    }));
 }
 
 /**

@@ -5,7 +5,7 @@ import { definitionYaml } from '../definitions/canonical-yaml.js';
 import { definitionSchema, ID_PATTERN } from '../definitions/interview-schema.js';
 import type { Definition } from '../definitions/load-definitions.js';
 import { combinedHash, sha256 } from '../definitions/source-hash.js';
-import { fromListItem, isListHidden, LIST_HIDDEN_FIELDS, listComparable } from '../api/list-shape.js';
+import { fromListItem, inviteUrlOf, isListHidden, LIST_HIDDEN_FIELDS, listComparable } from '../api/list-shape.js';
 import type { State, StateEntry } from '../state/state-model.js';
 import { parseYamlSource } from '../definitions/yaml-file.js';
 
@@ -52,6 +52,8 @@ export interface ImportInput {
   existingKeys: readonly string[];
   /** Project-relative interviews folder ("interviews", or "." for the project root), for file paths. */
   interviewsFolder: string;
+  /** `--dir`: the folder under the interviews folder new files go in ('' for the interviews folder itself), forward slashes. */
+  subfolder?: string;
   force: boolean;
 }
 
@@ -81,7 +83,7 @@ export function planImport(input: ImportInput): ImportPlan {
   const items = input.live.map((item) => fromListItem(item)).sort((a, b) => compare(slugOf(a.body.interview_name), slugOf(b.body.interview_name)) || compare(a.id ?? '', b.id ?? ''));
   const seen = new Set<string>();
   let managed = 0;
-  for (const { id, body, warnings } of items) {
+  for (const { id, body, meta, warnings } of items) {
     const name = body.interview_name;
     const skip = (reason: string) => void skipped.push({ id: id ?? '', name, reason });
     if (id === undefined || !ID_PATTERN.test(id)) {
@@ -111,27 +113,29 @@ export function planImport(input: ImportInput): ImportPlan {
     const codingRound = body.is_coding_round_required || body.only_coding_round;
     const notes = codingRound ? [...warnings, CODING_DETAILS_WARNING] : warnings;
 
+    const link = inviteUrlOf(meta.invite_url);
+    const withLink = (entry: ImportedInterview['entry']): ImportedInterview['entry'] => (link === undefined ? entry : { ...entry, invite_url: link });
     const pinned = pinnedBy.get(id);
     if (pinned !== undefined) {
       if (jsonEqual(listComparable(pinned.body), listComparable(spec))) {
-        imported.push({ key: pinned.key, file: pinned.file, id, name, overwrites: false, entry: { id, spec, sourceHash: pinned.sourceHash, sources: pinned.sources, unseen: [...LIST_HIDDEN_FIELDS] }, warnings });
+        imported.push({ key: pinned.key, file: pinned.file, id, name, overwrites: false, entry: withLink({ id, spec, sourceHash: pinned.sourceHash, sources: pinned.sources, unseen: [...LIST_HIDDEN_FIELDS] }), warnings });
       } else if (!input.force) {
         skip(`${pinned.file} already pins it and differs from micro1: \`micro1 import --force\` replaces the file with micro1's version, \`micro1 apply\` sends the file's`);
       } else {
         const file = written(pinned.key, pinned.file, id, name, spec, codingRound, notes, true);
         if (typeof file === 'string') skip(file);
-        else imported.push(file);
+        else imported.push({ ...file, entry: withLink(file.entry) });
       }
       continue;
     }
-    const slug = freeSlug(slugOf(name) || `interview-${slugOf(id)}`, taken);
-    const file = written(slug, path.posix.join(input.interviewsFolder, `${slug}.yaml`), id, name, spec, codingRound, notes, false);
+    const key = freeKey(input.subfolder ?? '', portableSlug(slugOf(name) || `interview-${slugOf(id)}`), taken);
+    const file = written(key, path.posix.join(input.interviewsFolder, `${key}.yaml`), id, name, spec, codingRound, notes, false);
     if (typeof file === 'string') {
       skip(file);
       continue;
     }
-    taken.add(slug.toLowerCase());
-    imported.push(file);
+    taken.add(key.toLowerCase());
+    imported.push({ ...file, entry: withLink(file.entry) });
   }
   return { imported: imported.sort((a, b) => compare(a.key, b.key)), skipped, managed };
 }
@@ -190,6 +194,50 @@ function withoutDefaults(spec: CanonicalBody): Record<string, unknown> {
 export function freeSlug(base: string, taken: ReadonlySet<string>): string {
   if (!taken.has(base.toLowerCase())) return base;
   for (let n = 2; ; n++) if (!taken.has(`${base}-${n}`.toLowerCase())) return `${base}-${n}`;
+}
+
+/**
+ * A key under `folder` not taken by any file, state key or earlier import, compared without case:
+ * on Windows and macOS `Backend.yaml` and `backend.yaml` are one file.
+ */
+function freeKey(folder: string, base: string, taken: ReadonlySet<string>): string {
+  const keyOf = (slug: string) => (folder === '' ? slug : `${folder}/${slug}`);
+  if (!taken.has(keyOf(base).toLowerCase())) return keyOf(base);
+  for (let n = 2; ; n++) if (!taken.has(keyOf(`${base}-${n}`).toLowerCase())) return keyOf(`${base}-${n}`);
+}
+
+/**
+ * A folder that differs only in case from one that holds files already (`Imported/` and `imported/`)
+ * is one folder on Windows and macOS and two on Linux: new files must go in the existing one. The
+ * existing folder's spelling, if `folder` clashes with it.
+ */
+export function folderCaseClash(folder: string, existingKeys: readonly string[]): string | undefined {
+  if (folder === '') return undefined;
+  const depth = folder.split('/').length;
+  const lower = folder.toLowerCase();
+  for (const key of existingKeys) {
+    const prefix = key.split('/').slice(0, depth).join('/');
+    if (key.split('/').length > depth && prefix !== folder && prefix.toLowerCase() === lower) {
+      return prefix;
+    }
+  }
+  return undefined;
+}
+
+/** Names Windows reserves for devices, with any extension (`con.yaml` cannot be created there). */
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])$/i;
+
+/** Why a file or folder name cannot be used on Windows, if it cannot. */
+export function windowsNameProblem(segment: string): string | undefined {
+  if (WINDOWS_RESERVED.test(segment.split('.')[0]!)) return `"${segment}" is a device name Windows reserves`;
+  if (/[. ]$/.test(segment)) return `"${segment}" ends with a dot or a space, which Windows drops`;
+  if (/[<>:"|?*\\]/.test(segment)) return `"${segment}" holds a character Windows refuses in file names`;
+  return undefined;
+}
+
+/** A slug that is a usable file name everywhere: a reserved device name gets a suffix ("con" → "con-interview"). */
+function portableSlug(slug: string): string {
+  return windowsNameProblem(slug) === undefined ? slug : `${slug}-interview`;
 }
 
 function compare(a: string, b: string): number {

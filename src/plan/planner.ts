@@ -36,6 +36,8 @@ export interface Change {
   movedFrom?: string;
   /** Why, when the action alone does not say it (adoption, id change, unconfirmed create). */
   note?: string;
+  /** The definition file pins the id (`id:`): what to do when micro1 no longer has it differs. */
+  pinned?: true;
   /**
    * Fields micro1 holds a value for that we never saw, which the file leaves out: this update would
    * clear them, so apply refuses it. Absent when there are none.
@@ -57,6 +59,11 @@ export interface Plan {
   warnings: PlanWarning[];
   /** The other kinds' changes (plan-all.ts), no-ops included, by kind then key; absent when there are none. */
   resources?: ResourceChange[];
+  /**
+   * A plan read back from `plan --out` holds only what changes: how many interviews it found
+   * unchanged. Absent for a plan made here, whose no-ops are in `changes`.
+   */
+  unchanged?: number;
 }
 
 export interface PlanOptions {
@@ -110,6 +117,7 @@ export function plan(definitions: readonly Definition[], state: State, options: 
           fields,
           via: [],
           note: 'adopts an existing micro1 interview: its fields are replaced by this file',
+          pinned: true,
           ...unknownOf(fields),
         });
       }
@@ -127,26 +135,31 @@ export function plan(definitions: readonly Definition[], state: State, options: 
       });
       // The new id's current fields are unknown (entry.spec belongs to the old one): as for any adoption, before is null.
       const adopted = fieldChanges(null, def, unseenOf(def, entry));
-      changes.push({ ...baseOf(def), action: 'update', id, before: null, fields: adopted, via: [], note: `adopts ${def.id} (was ${entry.id})`, ...movedNote(moved), ...unknownOf(adopted) });
+      changes.push({ ...baseOf(def), action: 'update', id, before: null, fields: adopted, via: [], note: `adopts ${def.id} (was ${entry.id})`, pinned: true, ...movedNote(moved), ...unknownOf(adopted) });
     } else if (fields.length === 0) {
       // The common case, ten thousand times over in a large project: one plain object, no spreads.
       const change: Change = { key: def.key, file: def.file, action: 'no-op', id, before: entry.spec, after: def.body, fields, sourceHash: def.sourceHash, sources: def.sources, via: [] };
       if (moved !== undefined) change.movedFrom = moved;
       changes.push(change);
     } else {
-      changes.push({ ...baseOf(def), action: 'update', id, before: entry.spec, fields, via: changedOnlyVia(def, entry.sources), ...movedNote(moved), ...unknownOf(fields) });
+      changes.push({ ...baseOf(def), action: 'update', id, before: entry.spec, fields, via: changedOnlyVia(def, entry.sources), ...(def.id !== undefined ? { pinned: true as const } : {}), ...movedNote(moved), ...unknownOf(fields) });
     }
   }
 
+  const renamedTo = renames(changes, entries, desiredKeys, movedFrom);
   for (const [key, entry] of entries) {
     if (desiredKeys.has(key) || movedFrom.has(key)) continue;
+    const to = renamedTo.get(key);
+    // A file renamed without a pinned id reads as a delete (or an orphan) and a create: `state mv` keeps the one interview.
+    const rename = to === undefined ? undefined : `if ${definitionFileOf(key, entry.sources)} was renamed to ${to.file}, run \`micro1 state mv ${key} ${to.key}\` to keep managing ${entry.id} under the new name instead of creating a second interview`;
     if (options.prune) {
       changes.push({ key, file: definitionFileOf(key, entry.sources), action: 'delete', id: entry.id, before: entry.spec, after: null, fields: [], via: [] });
+      if (rename !== undefined) warnings.push({ key, message: `${to!.key} has the same name and is planned as a create`, hint: rename });
     } else {
       warnings.push({
         key,
         message: `no longer managed: its file is gone, but ${entry.id} stays on micro1`,
-        hint: `enable prune to delete it, or run \`micro1 forget ${key}\` to drop it from state`,
+        hint: rename ?? `enable prune to delete it, or run \`micro1 forget ${key}\` to drop it from state`,
       });
     }
   }
@@ -240,6 +253,32 @@ function changedOnlyVia(def: Definition, previous: Record<string, string> | unde
   return def.fragments.filter((f) => previous[f] !== def.sources[f]);
 }
 
+
+/**
+ * State keys whose file is gone, each paired with the one planned create of the same interview
+ * name (no pinned id, no unconfirmed create): most likely the same file, renamed.
+ */
+function renames(changes: readonly Change[], entries: ReadonlyMap<string, StateEntry>, desiredKeys: ReadonlySet<string>, movedFrom: ReadonlySet<string>): Map<string, Change> {
+  const creates = new Map<string, Change[]>();
+  for (const c of changes) {
+    if (c.action !== 'create' || c.note !== undefined) continue;
+    const name = c.after!.interview_name;
+    creates.set(name, [...(creates.get(name) ?? []), c]);
+  }
+  const out = new Map<string, Change>();
+  if (creates.size === 0) return out;
+  const orphansByName = new Map<string, string[]>();
+  for (const [key, entry] of entries) {
+    if (desiredKeys.has(key) || movedFrom.has(key)) continue;
+    orphansByName.set(entry.spec.interview_name, [...(orphansByName.get(entry.spec.interview_name) ?? []), key]);
+  }
+  for (const [name, keys] of orphansByName) {
+    const candidates = creates.get(name);
+    // Only a one-to-one match is a likely rename; anything else is left to the user.
+    if (keys.length === 1 && candidates?.length === 1) out.set(keys[0]!, candidates[0]!);
+  }
+  return out;
+}
 
 function selectedKey(key: string, options: PlanOptions): boolean {
   if (options.targets.length > 0 && !matchesAny(key, options.targets)) return false;

@@ -54,7 +54,7 @@ function breachesOf(deletes: number, managed: number, many: string, safety: Safe
 }
 
 /** Apply refuses deletes beyond the thresholds unless forced; nothing has been sent when this throws. */
-export function checkDeleteSafety(plan: Plan, state: State, safety: SafetySettings, force: boolean): void {
+export function checkDeleteSafety(plan: Plan, state: State, safety: SafetySettings, force: boolean, configName = 'micro1.config.ts'): void {
   if (force) return;
   for (const { kind, deletes, breaches } of resourceSafetyBreaches(plan, state, safety)) {
     throw new Micro1Error('TOO_MANY_DELETES', `Refusing to delete ${deletes} ${deletes === 1 ? kind.labels.one : kind.labels.many}: ${breaches.map((b) => b.detail).join('; ')}`, {
@@ -65,24 +65,24 @@ export function checkDeleteSafety(plan: Plan, state: State, safety: SafetySettin
   if (breaches.length === 0) return;
   const deletes = plan.changes.filter((c) => c.action === 'delete').length;
   throw new Micro1Error('TOO_MANY_DELETES', `Refusing to delete ${deletes} interview${deletes === 1 ? '' : 's'}: ${breaches.map((b) => b.detail).join('; ')}`, {
-    hint: 'check the plan; if these deletes are intended, run again with --force (or raise the thresholds in micro1.config.ts)',
+    hint: `check the plan; if these deletes are intended, run again with --force (or raise the thresholds in ${configName})`,
   });
 }
 
 /** The same check at plan time, as warnings, so a pull request's reviewer sees it before the merge. */
-export function deleteSafetyWarnings(plan: Plan, state: State, safety: SafetySettings): PlanWarning[] {
+export function deleteSafetyWarnings(plan: Plan, state: State, safety: SafetySettings, configName = 'micro1.config.ts'): PlanWarning[] {
   const deletes = plan.changes.filter((c) => c.action === 'delete').length;
   const others = resourceSafetyBreaches(plan, state, safety).flatMap(({ kind, deletes: n, breaches }) =>
     breaches.map((b) => ({
       key: b.setting,
       message: `${n === 1 ? `1 planned ${kind.labels.one} delete is` : `${n} planned ${kind.labels.one} deletes are`} ${b.detail}: apply will refuse ${n === 1 ? 'it' : 'them'} without --force`,
-      hint: 'if these deletes are intended, raise the threshold in micro1.config.ts in this change, or run `micro1 apply --force` yourself',
+      hint: `if these deletes are intended, raise the threshold in ${configName} in this change, or run \`micro1 apply --force\` yourself`,
     })),
   );
   return [...others, ...deleteSafetyBreaches(plan, state, safety).map((b) => ({
     key: b.setting,
     message: `${deletes === 1 ? '1 planned delete is' : `${deletes} planned deletes are`} ${b.detail}: apply will refuse ${deletes === 1 ? 'it' : 'them'} without --force`,
-    hint: 'if these deletes are intended, raise the threshold in micro1.config.ts in this change, or run `micro1 apply --force` yourself',
+    hint: `if these deletes are intended, raise the threshold in ${configName} in this change, or run \`micro1 apply --force\` yourself`,
   }))];
 }
 

@@ -2,23 +2,41 @@ import type { ApplyProgress, ApplyResult } from '../apply/applier.js';
 import { plural } from '../diagnostics.js';
 import { visible } from './neutralise.js';
 
-/** The end-of-apply summary: counts, then every failure beside its file. */
-export function renderApplySummary(result: ApplyResult, statePath: string): string {
+/**
+ * The end-of-apply summary: counts, each created interview with its invite link, then every failure
+ * beside its file. `stateWritten`: whether this run wrote the state file at all.
+ */
+export function renderApplySummary(result: ApplyResult, statePath: string, stateWritten = true): string {
   const lines: string[] = [];
   lines.push(applyHeadline(result));
   if (result.stopReason !== undefined) lines.push(`  ${visible(result.stopReason)}`, ...(result.stopHint ? [`  ${visible(result.stopHint)}`] : []));
+  if (result.createdInterviews.length > 0) {
+    lines.push('Invite links (send them to candidates; `micro1 links` lists them again):');
+    for (const c of result.createdInterviews) lines.push(`  + ${visible(c.key)}  id ${visible(c.id)}  ${c.inviteUrl === undefined ? NO_LINK : visible(c.inviteUrl)}`);
+  }
   for (const f of result.failures) {
-    lines.push(`  ✗ ${visible(f.file)}  ${f.action} ${visible(f.key)}: ${visible(f.message)}`);
+    lines.push(`  ${f.outcomeUnknown ? '?' : '✗'} ${visible(f.file)}  ${f.action} ${visible(f.key)}: ${visible(f.message)}`);
     if (f.hint) lines.push(`      ${visible(f.hint)}`);
   }
   if (result.skipped > 0) lines.push(`${plural(result.skipped, 'change')} not started. Run \`micro1 apply\` again to finish.`);
-  lines.push(`State saved to ${visible(statePath)} (${plural(result.requests, 'request')} sent).`);
+  lines.push(stateLine(statePath, stateWritten, result.requests, visible));
   return `${lines.join('\n')}\n`;
+}
+
+/** Where a created interview's link would be, when micro1 answered without one. */
+export const NO_LINK = '(micro1 gave no invite link)';
+
+/** The last line: where the state went, or that it was left as it was (an apply that confirmed nothing writes nothing). */
+export function stateLine(statePath: string, written: boolean, requests: number, quote: (text: string) => string): string {
+  const sent = `${plural(requests, 'request')} sent`;
+  return written ? `State saved to ${quote(statePath)} (${sent}).` : `State file ${quote(statePath)} left unchanged: nothing was confirmed (${sent}).`;
 }
 
 /** The first line of the summary: how it ended, and the counts. */
 export function applyHeadline(result: ApplyResult): string {
-  const counts = `${result.created} created, ${result.updated} updated, ${result.deleted} deleted, ${result.failures.length} failed`;
+  const unknown = result.failures.filter((f) => f.outcomeUnknown).length;
+  const failed = result.failures.length - unknown;
+  const counts = `${result.created} created, ${result.updated} updated, ${result.deleted} deleted, ${failed} failed${unknown > 0 ? `, ${unknown} outcome unknown` : ''}`;
   const head =
     result.stoppedBecause === 'interrupted'
       ? 'Apply interrupted'
@@ -28,8 +46,10 @@ export function applyHeadline(result: ApplyResult): string {
           ? 'Apply stopped at its deadline'
           : result.stoppedBecause === 'unreachable'
             ? 'Apply stopped: micro1 could not be reached'
-            : result.failures.length > 0
+            : failed > 0
               ? 'Apply finished with failures'
+              : unknown > 0
+                ? 'Apply finished, some outcomes unknown'
               : 'Apply complete';
   return `${head}: ${counts}.${result.reconciled > 0 ? ` ${result.reconciled} unconfirmed create(s) found on micro1 and adopted.` : ''}`;
 }

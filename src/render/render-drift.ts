@@ -117,8 +117,10 @@ function deletedBlock(d: Drift['deleted'][number], plan: Plan, paint: ReturnType
 /** What the plan does about an interview deleted outside git. */
 function deletedNote(d: Drift['deleted'][number], plan: Plan): string {
   const planned = plan.changes.find((c) => c.key === d.key);
-  if (planned?.action === 'create') return 'apply creates it again from its file';
-  if (planned?.action === 'update') return `${planned.file} pins this id, which micro1 no longer has: remove its id line to create it anew`;
+  // A plain `micro1 apply` plans from the state, which still records the interview: only a plan
+  // saved with --refresh --out, or a state without the entry, creates it.
+  if (planned?.action === 'create') return `a plain \`micro1 apply\` still takes it as there (the state records it): run \`micro1 state rm ${d.key}\` first, or apply this plan saved with \`--out FILE\`, to create it again from its file`;
+  if (planned?.action === 'update') return `${planned.file} pins this id, which micro1 no longer has: remove its \`id:\` line and run \`micro1 state rm ${d.key}\`, then \`micro1 apply\` creates it anew`;
   return `no file manages it any more: \`micro1 state rm ${d.key}\` drops it from the state`;
 }
 

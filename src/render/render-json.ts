@@ -45,6 +45,7 @@ export function planToJson(plan: Plan, diagnostics: readonly Diagnostic[], drift
   // Counted over every kind: a gate on "anything to create" must see a webhook too.
   const n = allCounts(plan);
   const resources = plan.resources === undefined ? {} : { resources: actionableResources(plan).map(resourceToJson) };
+    if (plan.unchanged !== undefined) n['no-op'] += plan.unchanged;
   return {
     format_version: PLAN_FORMAT_VERSION,
     tool: { name: 'micro1-sync', version: TOOL_VERSION },

@@ -5,7 +5,7 @@ import { diffLines, formatValue, UNSEEN_BEFORE, UNSEEN_REFUSED, type DiffLine } 
 import { mdCode, mdCodeBlock, mdFence, mdHtml, mdText } from './neutralise.js';
 import { isActionable, type Change, type Plan, type PlanWarning } from '../plan/planner.js';
 import type { ResourceChange } from '../plan/resource-planner.js';
-import { applyHeadline } from './render-apply.js';
+import { applyHeadline, NO_LINK, stateLine } from './render-apply.js';
 import { driftMarkdownItems, driftSummary } from './render-drift.js';
 import { summaryLine, SYMBOL, VERB } from './render-text.js';
 import { actionableResources, RESOURCE_SYMBOL, resourceLabel, resourceSectionMarkdown } from './render-resources.js';
@@ -129,16 +129,27 @@ export function renderInvalidMarkdown(command: 'plan' | 'apply', diagnostics: re
 }
 
 /** The apply's outcome for the step summary: how it ended, each failure beside its file. */
-export function renderApplyMarkdown(result: ApplyResult, plan: Plan, statePath: string, options: MarkdownOptions): string {
+export function renderApplyMarkdown(result: ApplyResult, plan: Plan, statePath: string, options: MarkdownOptions & { stateWritten?: boolean }): string {
   const why = result.stopReason === undefined ? '' : `${mdText(result.stopReason)}${result.stopHint ? `<br>${mdText(result.stopHint)}` : ''}\n\n`;
   const head = `### micro1 apply\n\n**${mdText(applyHeadline(result))}**\n\n${why}${summaryLine(plan)}\n`;
   const skipped = result.skipped > 0 ? `\n${plural(result.skipped, 'change')} not started. Run \`micro1 apply\` again to finish.\n` : '';
-  const tail = `${skipped}\nState saved to ${mdCode(statePath)} (${plural(result.requests, 'request')} sent).\n`;
+  const tail = `${skipped}\n${stateLine(statePath, options.stateWritten ?? true, result.requests, mdCode)}\n`;
   const body = fit(head, { ...options.limit, max: options.limit.max - measure(tail, options.limit) }, [
+    {
+      // The link is micro1's text: a code span, so GitHub never makes it a link (to wherever it points).
+      open: '\n#### Invite links\n\n',
+      items: result.createdInterviews.map((c) => ({
+        text: `- ${mdCode(c.key)} (id ${mdCode(c.id)}): ${c.inviteUrl === undefined ? mdText(NO_LINK) : mdCode(c.inviteUrl)}\n`,
+        label: c.key,
+      })),
+      close: '',
+      cutNote: (cut) => `\n_${plural(cut, 'more invite link')} not shown: \`micro1 links\` lists them all._\n`,
+      share: 0.5,
+    },
     {
       open: '\n#### Failures\n\n',
       items: result.failures.map((f) => ({
-        text: `- ${mdCode(f.file)} ${f.action} ${mdCode(f.key)}: ${mdText(f.message)}${f.hint ? `<br>${mdText(f.hint)}` : ''}\n`,
+        text: `- ${f.outcomeUnknown ? 'outcome unknown: ' : ''}${mdCode(f.file)} ${f.action} ${mdCode(f.key)}: ${mdText(f.message)}${f.hint ? `<br>${mdText(f.hint)}` : ''}\n`,
         label: f.key,
       })),
       close: '',
@@ -150,8 +161,17 @@ export function renderApplyMarkdown(result: ApplyResult, plan: Plan, statePath: 
 }
 
 /** An apply with nothing to do. */
-export function renderNoChangesMarkdown(plan: Plan): string {
-  return `### micro1 apply\n\n**${summaryLine(plan)}** Nothing was sent.\n`;
+export function renderNoChangesMarkdown(plan: Plan, options: MarkdownOptions): string {
+  const head = `### micro1 apply\n\n**${summaryLine(plan)}** Nothing was sent.\n`;
+  return fit(head, options.limit, [
+    {
+      open: '\n#### Warnings\n\n',
+      items: plan.warnings.map((w) => ({ text: warningItem(w), label: w.key })),
+      close: '',
+      cutNote: (cut) => `\n_${plural(cut, 'more warning')} not shown: \`micro1 plan\` lists them all._\n`,
+      share: 1,
+    },
+  ]).text;
 }
 
 /** A plan or apply that stopped with an error, for the step summary. */

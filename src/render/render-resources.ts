@@ -37,7 +37,7 @@ export function allCounts(plan: Plan): Record<Action, number> {
  * there is nothing at all), so a plan without other kinds reads as it always has.
  */
 export function kindsNoun(plan: Plan): string {
-  const interviews = plan.changes.filter((c) => c.action === 'no-op').length;
+  const interviews = plan.changes.filter((c) => c.action === 'no-op').length + (plan.unchanged ?? 0);
   const counts: [number, string, string][] = [[interviews, 'interview', 'interviews']];
   for (const kind of KINDS) counts.push([(plan.resources ?? []).filter((c) => c.kind === kind.name && c.action === 'no-op').length, kind.labels.one, kind.labels.many]);
   const some = counts.filter(([n]) => n > 0);

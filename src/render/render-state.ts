@@ -70,6 +70,7 @@ export function renderStateEntry(key: string, entry: StateEntry, file: string | 
     `  file:        ${file === undefined ? '(none: no file has this key now)' : visible(file)}`,
     ...(sources.length > 0 ? [`  sources:     ${visible(sources.join(', '))}`] : []),
     `  applied at:  ${visible(entry.appliedAt)}`,
+    `  invite link: ${entry.invite_url === undefined ? '(none recorded: `micro1 links --refresh` reads it from micro1)' : visible(entry.invite_url)}`,
     `  source hash: ${visible(entry.sourceHash) || '(none)'}`,
     ...(entry.unseen?.length ? [`  never shown: ${visible(entry.unseen.join(', '))} (GET /interviews does not return ${entry.unseen.length === 1 ? 'it' : 'them'}: set ${entry.unseen.length === 1 ? 'it' : 'them'} in the file before the next apply)`] : []),
     '  last applied body:',
@@ -95,8 +96,20 @@ export function renderStateRm(removed: { key: string; id: string | undefined; fi
   return `${lines.map(visible).join('\n')}\n`;
 }
 
-export function renderStateMv(moved: { id: string; from: string; to: string; oldFile: string | undefined; newFile: string | undefined; expectedFile: string }, statePath: string): string {
+export function renderStateMv(
+  moved: { id: string; from: string; to: string; oldFile: string | undefined; oldPins: boolean; newFile: string | undefined; expectedFile: string },
+  statePath: string,
+): string {
   const lines = [`Moved ${moved.from} to ${moved.to} (id ${moved.id}) in ${statePath}.`];
+  if (moved.oldFile !== undefined && moved.oldPins) {
+    // plan follows a pinned id to its file: the entry goes back to wherever that file is.
+    lines.push(
+      moved.newFile === undefined
+        ? `  ${moved.oldFile} pins ${moved.id}, so the next plan moves the entry back to ${moved.from} (nothing is sent); with a pinned id, renaming the file to ${moved.expectedFile} is enough.`
+        : `  ${moved.oldFile} still pins ${moved.id} too: the next plan has it adopt ${moved.id} as well; delete ${moved.oldFile} or remove its \`id:\` line.`,
+    );
+    return `${lines.map(visible).join('\n')}\n`;
+  }
   if (moved.newFile === undefined) lines.push(`  No file ${moved.expectedFile} yet: rename the definition file too, or the next plan sees it as gone.`);
   if (moved.oldFile !== undefined) lines.push(`  ${moved.oldFile} still exists: the next plan creates it as a new interview.`);
   return `${lines.map(visible).join('\n')}\n`;

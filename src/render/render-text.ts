@@ -49,6 +49,7 @@ export function renderPlanText(plan: Plan, style: TextStyle): string {
 
 export function summaryLine(plan: Plan): string {
   const n = allCounts(plan);
+  if (plan.unchanged !== undefined) n['no-op'] += plan.unchanged;
   const moved = plan.changes.filter((c) => c.movedFrom !== undefined).length;
   if (n.create + n.update + n.delete + moved === 0) {
     return `No changes. ${kindsNoun(plan)} micro1.`;

@@ -21,6 +21,11 @@ export interface StateEntry {
    * sent the whole body, so a state that never imported anything is unchanged byte for byte.
    */
   unseen?: BodyField[];
+  /**
+   * The invite link micro1 gave for this interview (create answer, GET /interviews), as micro1 sent
+   * it: untrusted text, neutralised wherever it is printed. Absent when micro1 never showed one.
+   */
+  invite_url?: string;
 }
 
 /** A create that was sent (or about to be) but whose outcome is not yet known. */

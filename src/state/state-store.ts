@@ -445,8 +445,9 @@ function readJournal(file: string, state: State, display: string, root: string):
     } catch {
       // Only the last line can be torn (kill -9 mid-write); it was never confirmed to anyone.
       if (i < lines.length - 2) {
-        throw new Micro1Error('JOURNAL_INVALID', `The apply journal ${file} is corrupt at line ${i + 1}`, {
-          hint: 'restore the state from git, run `micro1 plan --refresh` to compare with micro1, then remove the journal',
+        // Every command reads the journal first, so it goes before anything else can run.
+        throw new Micro1Error('JOURNAL_INVALID', `The apply journal ${display} is corrupt at line ${i + 1}, so the changes it records cannot be trusted`, {
+          hint: `remove it (rm ${display}), then run \`micro1 plan --refresh\` to see what micro1 has that the state does not (restore the state from git first if it was edited by hand)`,
         });
       }
     }

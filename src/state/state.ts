@@ -20,6 +20,9 @@ import { splitVersion2, version2Value, type Version2Parts } from './state-v2.js'
  */
 export const MAX_STATE_BYTES = 256 * 1024 * 1024;
 
+/** An invite link is a short URL (the document's example is 60 characters); a longer one is not kept. */
+export const MAX_INVITE_URL = 2048;
+
 /**
  * A body as the state holds it: every declared field with the type the declaration gives it (enums
  * included, limits not: micro1 may hold a 5-minute question we imported as it was). Built from the
@@ -44,6 +47,7 @@ const stateSchema = z.strictObject({
       unseen: z
         .array(z.enum(BODY_FIELDS as [BodyField, ...BodyField[]], { error: 'not an interview body field' }), { error: 'must be a list of interview body fields' })
         .optional(),
+      invite_url: z.string({ error: 'must be a string' }).max(MAX_INVITE_URL, { error: 'is longer than any invite link' }).optional(),
     }),
   ),
   pending: z
@@ -126,7 +130,7 @@ export function readState(file: string, displayName = file, root = projectRootOf
 }
 
 const TOP_KEYS = new Set(['version', 'lineage', 'serial', 'interviews', 'pending']);
-const ENTRY_KEYS = new Set(['id', 'spec', 'sourceHash', 'sources', 'appliedAt', 'unseen']);
+const ENTRY_KEYS = new Set(['id', 'spec', 'sourceHash', 'sources', 'appliedAt', 'unseen', 'invite_url']);
 const BODY_FIELD_SET: ReadonlySet<unknown> = new Set(BODY_FIELDS);
 const PENDING_KEYS = new Set(['key', 'interview_name', 'spec', 'sourceHash', 'startedAt']);
 
@@ -142,6 +146,7 @@ function isWellFormed(raw: unknown): raw is Omit<State, 'pending'> & { pending?:
     if (typeof entry.sourceHash !== 'string' || typeof entry.appliedAt !== 'string') return false;
     if (entry.sources !== undefined && !(isRecord(entry.sources) && Object.values(entry.sources).every((h) => typeof h === 'string'))) return false;
     if (entry.unseen !== undefined && !(Array.isArray(entry.unseen) && entry.unseen.every((f) => BODY_FIELD_SET.has(f)))) return false;
+    if (entry.invite_url !== undefined && !(typeof entry.invite_url === 'string' && entry.invite_url.length <= MAX_INVITE_URL)) return false;
   }
   if (raw.pending === undefined) return true;
   if (!Array.isArray(raw.pending)) return false;
