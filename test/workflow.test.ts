@@ -350,6 +350,8 @@ describe('the plan job, on a pull request', () => {
         '',
         '**Plan: 1 to create, 0 to update, 0 to delete, 0 unchanged.**',
         '',
+        `Target: \`${box.url}\``,
+        '',
         '#### Changes',
         '',
         '<details><summary><code>+</code> <b>eng/go</b> (create) <code>interviews/eng/go.yaml</code></summary>',

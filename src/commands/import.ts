@@ -6,7 +6,7 @@ import { discoverFiles } from '../definitions/load-definitions.js';
 import { planImport, type ImportPlan } from '../plan/plan-import.js';
 import { hasErrors, loadProject, type Project, type ProjectOptions } from '../project.js';
 import { connect, readLiveList } from '../api/read-live.js';
-import { interviewRecord } from '../state/state.js';
+import { interviewRecord, targetHostOf } from '../state/state.js';
 import { writeFileAtomic } from '../state/file-io.js';
 import { removeLeftovers, temporaryFolder } from './fmt.js';
 import { openForWriting } from '../state/state-store.js';
@@ -61,7 +61,8 @@ export async function importCommand(options: ImportCommandOptions): Promise<Impo
     if (result.imported.length > 0) {
       const appliedAt = new Date(clock.now()).toISOString();
       const added = Object.fromEntries(result.imported.map((i) => [i.key, { ...i.entry, appliedAt }]));
-      store.replace({ ...store.state, interviews: Object.assign(interviewRecord(store.state.interviews), added) });
+      // The ids just listed belong to this host; a host the state already records is kept (apply checks it).
+      store.replace({ ...store.state, interviews: Object.assign(interviewRecord(store.state.interviews), added), targetHost: store.state.targetHost ?? targetHostOf(config.api.baseUrl) });
     }
     return { kind: 'imported', result, listed: live.items.length, requests: connection.requests(), listWarnings: live.warnings, statePath: project.display(config.stateFile) };
   } finally {

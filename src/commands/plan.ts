@@ -7,6 +7,7 @@ import { hasErrors, loadProject, type Project, type ProjectOptions } from '../pr
 import { connect, readLiveList } from '../api/read-live.js';
 import { deleteSafetyWarnings } from '../plan/safety.js';
 import { writeSavedPlan } from '../state/saved-plan.js';
+import { targetHostOf } from '../state/state-model.js';
 
 export interface PlanCommandOptions extends ProjectOptions {
   targets: string[];
@@ -41,7 +42,7 @@ export async function planCommand(options: PlanCommandOptions): Promise<PlanOutc
   // pinned id, no explicit fields): valid against that state only. Drift changes the state, so parse all.
   const drifted = drift !== undefined && drift.changed.length + drift.deleted.length > 0;
   const definitions = drifted ? loadDefinitions({ projectRoot: project.config.projectRoot, interviewsRoot: project.config.interviewsDir }).definitions : project.definitions;
-  const planned = makePlan(definitions, state, { prune, targets: options.targets, excludes: options.excludes });
+  const planned = makePlan(definitions, state, { prune, targets: options.targets, excludes: options.excludes, host: targetHostOf(project.config.api.baseUrl) });
   // Deletes that apply would refuse without --force: said now, so the reviewer sees it before the merge.
   const plan = { ...planned, warnings: [...deleteSafetyWarnings(planned, state, project.config.safety), ...planned.warnings] };
   if (options.out === undefined) return { kind: 'planned', project, plan, ...refreshed };

@@ -38,6 +38,20 @@ export interface State {
   serial: number;
   interviews: Record<string, StateEntry>;
   pending: PendingCreate[];
+  /**
+   * The API the state was last applied to (`targetHostOf(api.baseUrl)`): its ids belong there.
+   * Optional, so a state written before it was recorded reads as it is; the next apply records it.
+   */
+  targetHost?: string;
+}
+
+/**
+ * The API a base URL points at, one spelling per API: scheme, host (lowercased, default port
+ * dropped) and path without a trailing slash. Two URLs with the same target send to the same API.
+ */
+export function targetHostOf(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
 }
 
 export const STATE_VERSION = 1;
