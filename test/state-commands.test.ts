@@ -223,8 +223,8 @@ describe('micro1 state mv', () => {
 describe('micro1 state usage', () => {
   it('explains a missing or unknown subcommand and a wrong number of keys', async () => {
     const root = withState();
-    expect(await runCli(['state'], root)).toEqual({ code: 1, stdout: '', stderr: 'Error: state needs a subcommand: list, show, rm or mv\n  run `micro1 state --help` for usage\n' });
-    expect((await runCli(['state', 'move', 'a', 'b'], root)).stderr).toBe('Error: Unknown state subcommand "move": use list, show, rm or mv\n  run `micro1 state --help` for usage\n');
+    expect(await runCli(['state'], root)).toEqual({ code: 1, stdout: '', stderr: 'Error: state needs a subcommand: list, show, rm, mv or merge\n  run `micro1 state --help` for usage\n' });
+    expect((await runCli(['state', 'move', 'a', 'b'], root)).stderr).toBe('Error: Unknown state subcommand "move": use list, show, rm, mv or merge\n  run `micro1 state --help` for usage\n');
     expect((await runCli(['state', 'mv', 'a'], root)).stderr).toBe('Error: usage: micro1 state mv OLD NEW\n  run `micro1 state --help` for usage\n');
     expect((await runCli(['state', 'rm'], root)).stderr).toBe('Error: usage: micro1 state rm KEY...\n  run `micro1 state --help` for usage\n');
   });
