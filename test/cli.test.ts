@@ -22,6 +22,9 @@ const PROJECT = {
 };
 
 const EXPECTED_PLAN = [
+  // The default API: these projects set no api.baseUrl.
+  'Target: https://public.api.micro1.ai',
+  '',
   'micro1 will perform the following actions:',
   '',
   '  ~ design/pd  (update, id live-pd-1)  interviews/design/pd.yaml',
@@ -78,7 +81,7 @@ describe('micro1 plan', () => {
     expect((await runCli(['plan', '--detailed-exitcode'], root)).code).toBe(2);
     appliedState(root);
     const result = await runCli(['plan', '--detailed-exitcode'], root);
-    expect(result).toEqual({ code: 0, stdout: 'No changes. 2 interviews already match micro1.\n', stderr: '' });
+    expect(result).toEqual({ code: 0, stdout: 'Target: https://public.api.micro1.ai\n\nNo changes. 2 interviews already match micro1.\n', stderr: '' });
     // Without the flag, changes still exit 0.
     writeFileSync(path.join(root, 'interviews/eng/go.yaml'), PROJECT['interviews/eng/go.yaml'].replace('Go Engineer', 'Go Developer'));
     expect((await runCli(['plan'], root)).code).toBe(0);
@@ -161,7 +164,7 @@ describe('micro1 plan', () => {
   it('--target narrows the plan', async () => {
     const root = fixture(PROJECT);
     const result = await runCli(['plan', '--target', 'eng', '--exclude', 'nothing'], root);
-    expect(result.stdout).toMatch(/^micro1 will perform the following actions:\n\n {2}\+ eng\/go {2}\(create\)/);
+    expect(result.stdout).toMatch(/^Target: https:\/\/public\.api\.micro1\.ai\n\nmicro1 will perform the following actions:\n\n {2}\+ eng\/go {2}\(create\)/);
     expect(result.stdout).not.toContain('design/pd');
     expect(result.stdout.endsWith('Plan: 1 to create, 0 to update, 0 to delete, 0 unchanged.\n')).toBe(true);
   });

@@ -140,7 +140,7 @@ describe('micro1 plan --refresh', () => {
   it('reports drift of each kind, then plans from what micro1 has', async () => {
     const { dir, box, ids } = await drifted();
     const sent = box.requests.length;
-    expect(await runCli(['plan'], dir, { env: env(box) })).toEqual({ code: 0, stdout: 'No changes. 4 interviews already match micro1.\n', stderr: '' });
+    expect(await runCli(['plan'], dir, { env: env(box) })).toEqual({ code: 0, stdout: `Target: ${box.url}\n\nNo changes. 4 interviews already match micro1.\n`, stderr: '' });
     const result = await runCli(['plan', '--refresh', '--detailed-exitcode'], dir, { env: env(box) });
     expect(result).toEqual({
       code: 2,
@@ -157,6 +157,8 @@ describe('micro1 plan --refresh', () => {
         '      # a plain `micro1 apply` still takes it as there (the state records it): run `micro1 state rm eng/b` first, or apply this plan saved with `--out FILE`, to create it again from its file',
         '',
         'Drift: 1 changed and 2 deleted outside git, of 4 managed interviews. 1 interview on micro1 is not managed here (`micro1 import` writes files for them).',
+        '',
+        `Target: ${box.url}`,
         '',
         'micro1 will perform the following actions:',
         '',
@@ -232,6 +234,8 @@ describe('micro1 plan --refresh', () => {
         '',
         '**Plan: 1 to create, 2 to update, 0 to delete, 1 unchanged.**',
         '',
+        `Target: \`${box.url}\``,
+        '',
         'Drift: 1 changed and 2 deleted outside git, of 4 managed interviews. 1 interview on micro1 is not managed here (`micro1 import` writes files for them).',
         '',
         '#### Warnings',
@@ -266,13 +270,15 @@ describe('micro1 plan --refresh', () => {
         '',
         'Drift: 0 changed and 1 deleted outside git, of 4 managed interviews. 1 interview on micro1 is not managed here (`micro1 import` writes files for them).',
         '',
+        `Target: ${box.url}`,
+        '',
         'No changes. 3 interviews already match micro1.',
         '',
       ].join('\n'),
     );
     await runCli(['state', 'rm', 'design/c'], dir);
     expect((await runCli(['plan', '--refresh', '--detailed-exitcode'], dir, { env: env(box) })).stdout).toBe(
-      'No drift: 3 managed interviews match micro1. 1 interview on micro1 is not managed here (`micro1 import` writes files for them).\n\nNo changes. 3 interviews already match micro1.\n',
+      `No drift: 3 managed interviews match micro1. 1 interview on micro1 is not managed here (\`micro1 import\` writes files for them).\n\nTarget: ${box.url}\n\nNo changes. 3 interviews already match micro1.\n`,
     );
   });
 

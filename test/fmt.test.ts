@@ -222,6 +222,6 @@ describe('micro1 fmt', () => {
     writeFileSync(path.join(root, 'micro1.config.json'), JSON.stringify({ state: 'state.json' }));
     await runCli(['fmt'], root);
     expect(readFileSync(path.join(root, 'interviews/a.yaml'), 'utf8')).toBe('interview_name: A\nskills:\n  - name: Go\n');
-    expect(await runCli(['plan', '--detailed-exitcode'], root)).toEqual({ code: 0, stdout: 'No changes. 1 interview already matches micro1.\n', stderr: '' });
+    expect(await runCli(['plan', '--detailed-exitcode'], root)).toEqual({ code: 0, stdout: 'Target: https://public.api.micro1.ai\n\nNo changes. 1 interview already matches micro1.\n', stderr: '' });
   });
 });

@@ -186,6 +186,8 @@ describe('provenance', () => {
       code: 0,
       stderr: '',
       stdout: [
+        'Target: https://public.api.micro1.ai',
+        '',
         'Fragments changed since the last apply:',
         '  interviews/_a.yaml  2 interviews change only because of it',
         '  interviews/_b.yaml  2 interviews change only because of it',

@@ -187,7 +187,7 @@ describe('the step summary', () => {
     const written = readFileSync(summary);
     expect(written.length).toBeLessThanOrEqual(STEP_SUMMARY_MAX_BYTES);
     expect(written.subarray(STEP_SUMMARY_MAX_BYTES - 300).toString()).toBe(
-      `${PLAN_COMMENT_MARKER}\n### micro1 plan\n\n**Plan: 2 to create, 0 to update, 0 to delete, 0 unchanged.**\n\n#### Changes\n\n**2 more changes not shown** (from \`eng/go\` on) to fit GitHub's limit of 300 bytes. Run \`micro1 plan\` on this branch to see them all.\n`,
+      `${PLAN_COMMENT_MARKER}\n### micro1 plan\n\n**Plan: 2 to create, 0 to update, 0 to delete, 0 unchanged.**\n\nTarget: \`https://public.api.micro1.ai\`\n\n#### Changes\n\n**2 more changes not shown** (from \`eng/go\` on) to fit GitHub's limit of 300 bytes. Run \`micro1 plan\` on this branch to see them all.\n`,
     );
 
     // With no room even for the summary line, nothing is added: GitHub would drop the whole summary.

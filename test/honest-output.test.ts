@@ -250,15 +250,18 @@ const REAL_PLAN = (updates = 2, unchanged = 0): (string | RegExp)[] => [
   summaryOf(updates, unchanged),
 ];
 
+/** The first line of every plan on screen: the host it goes to (the default API, or a sandbox on loopback). */
+const SCREEN_TARGET = /^Target: (https:\/\/public\.api\.micro1\.ai|http:\/\/127\.0\.0\.1:\d+)$/;
+
 describe('terminal output, through a terminal emulator', () => {
   it.each(Object.entries(TERMINAL_TEXTS))('plan on a terminal, %s: the real plan on screen, escapes shown visibly', async (_what, text) => {
     const w = await world({ text });
-    const result = await runCli(['plan'], w.dir, { tty: true });
+    const result = await runCli(['plan'], w.dir, { tty: true, env: w.env });
     expect(result.code).toBe(0);
     expectNoRawControls(result.stdout, text, 'plan (tty)');
     await expectHonestScreen(result.stdout, [...REAL_PLAN(), /~ a\/hostile {2}\(update, id /], 'plan (tty)');
     const s = await screen(result.stdout);
-    expect(s.lines[0]).toBe('micro1 will perform the following actions:');
+    expect(s.lines.slice(0, 3)).toEqual([expect.stringMatching(SCREEN_TARGET), '', 'micro1 will perform the following actions:']);
   });
 
   it('plan on a terminal: an interview_name with ANSI colour codes is shown, not obeyed', async () => {
@@ -356,7 +359,7 @@ describe('the approval screen of apply, on a real pseudo-terminal', () => {
     expect(nonSgrEscapes(run.output, READLINE), 'escapes other than SGR and readline\'s own').toEqual([]);
     await expectHonestScreen(run.output, [...REAL_PLAN(), `Do you want to perform these actions? ${PROMPT}:`, closing], 'apply (pty)');
     const s = await screen(run.output);
-    expect(s.lines[0]).toBe('micro1 will perform the following actions:');
+    expect(s.lines.slice(0, 3)).toEqual([expect.stringMatching(SCREEN_TARGET), '', 'micro1 will perform the following actions:']);
   });
 
   it('answering yes with hostile keys: the apply summary on the terminal is honest too', async () => {
@@ -368,7 +371,7 @@ describe('the approval screen of apply, on a real pseudo-terminal', () => {
     expect(workflowCommandLines(run.output)).toEqual([]);
     const s = await screen(run.output);
     expect(s.title).toBeUndefined();
-    expect(s.lines[0]).toBe('micro1 will perform the following actions:');
+    expect(s.lines.slice(0, 3)).toEqual([expect.stringMatching(SCREEN_TARGET), '', 'micro1 will perform the following actions:']);
     expect(s.lines.some((l) => l.startsWith('Apply complete:'))).toBe(true);
   });
 });

@@ -177,7 +177,10 @@ describe('hostile state, journal and saved plans', () => {
     expect((await runCli(['apply', '--auto-approve'], dir, { env: env(box) })).code).toBe(0);
     // A fresh sandbox with the same interviews and one nobody manages: its request log starts empty.
     const fresh = await sandbox({ seed: [...box.interviews().map((i) => ({ id: i.id, body: i.body })), { id: 'victim-1', body: { interview_name: 'Victim' } }] });
-    return { dir, box: fresh, state: readFileSync(path.join(dir, '.micro1/state.json'), 'utf8') };
+    // The same interviews at a new address: the state is moved there, as `apply --retarget-host` would.
+    const file = path.join(dir, '.micro1/state.json');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(JSON.stringify(box.url), JSON.stringify(fresh.url)));
+    return { dir, box: fresh, state: readFileSync(file, 'utf8') };
   }
 
   it('refuses a truncated state file and leaves it alone', async () => {
@@ -215,7 +218,7 @@ describe('hostile state, journal and saved plans', () => {
       const { dir, box, state } = await applied();
       writeFileSync(path.join(dir, 'interviews/sales/ae.yaml'), 'interview_name: Sales\ninterview_language: fr\n');
       rmInterview(dir, 'eng/fe');
-      expect((await runCli(['plan', '--out', 'plan.json'], dir)).code).toBe(0);
+      expect((await runCli(['plan', '--out', 'plan.json'], dir, { env: env(box) })).code).toBe(0);
       const plan = JSON.parse(readFileSync(path.join(dir, 'plan.json'), 'utf8')) as { checksum: string; changes: Record<string, unknown>[] };
       return { dir, box, state, plan };
     }

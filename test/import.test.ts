@@ -131,7 +131,7 @@ describe('micro1 import', () => {
     // The state records what the file means: coding_exercise_details "" (the list never showed micro1's).
     expect(state.interviews['backend-engineer']!.spec).toMatchObject({ coding_exercise_details: '', interview_language: 'fr', custom_question_list: [{ question: 'Tell us about an incident.', time: 2, type: 'audio' }] });
 
-    expect(await runCli(['plan', '--detailed-exitcode'], dir, { env: env(box) })).toEqual({ code: 0, stdout: 'No changes. 3 interviews already match micro1.\n', stderr: '' });
+    expect(await runCli(['plan', '--detailed-exitcode'], dir, { env: env(box) })).toEqual({ code: 0, stdout: `Target: ${box.url}\n\nNo changes. 3 interviews already match micro1.\n`, stderr: '' });
     expect(await runCli(['fmt', '--check'], dir)).toEqual({ code: 0, stdout: '3 files already formatted.\n', stderr: '' });
   });
 
@@ -139,7 +139,7 @@ describe('micro1 import', () => {
     const box = await sandbox({ seed: [BACKEND_TWIN] });
     const dir = project({}, { interviews: '.' });
     expect((await runCli(['import'], dir, { env: env(box) })).stdout).toContain(`  + backend-engineer.yaml  id ${id(2)}  "Backend Engineer"\n`);
-    expect(await runCli(['plan', '--detailed-exitcode'], dir)).toEqual({ code: 0, stdout: 'No changes. 1 interview already matches micro1.\n', stderr: '' });
+    expect(await runCli(['plan', '--detailed-exitcode'], dir, { env: env(box) })).toEqual({ code: 0, stdout: `Target: ${box.url}\n\nNo changes. 1 interview already matches micro1.\n`, stderr: '' });
   });
 
   it('pages through several pages until a short one, and imports every interview once', async () => {
@@ -157,7 +157,7 @@ describe('micro1 import', () => {
     expect(Object.keys(files(dir))).toHaveLength(205);
     expect(files(dir)['role-205.yaml']).toBe(`id: ${id(205)}\ninterview_name: Role 205\n`);
     expect(Object.keys(readStateFile(dir).interviews)).toHaveLength(205);
-    expect((await runCli(['plan', '--detailed-exitcode'], dir, { env: env(box) })).stdout).toBe('No changes. 205 interviews already match micro1.\n');
+    expect((await runCli(['plan', '--detailed-exitcode'], dir, { env: env(box) })).stdout).toBe(`Target: ${box.url}\n\nNo changes. 205 interviews already match micro1.\n`);
   });
 
   it('reads everything from a server that caps the page size below the limit asked for', async () => {

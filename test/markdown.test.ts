@@ -341,6 +341,8 @@ describe('micro1 plan --format markdown', () => {
         '',
         '**Plan: 1 to create, 0 to update, 0 to delete, 0 unchanged.**',
         '',
+        'Target: `https://public.api.micro1.ai`',
+        '',
         '#### Changes',
         '',
         '<details><summary><code>+</code> <b>eng/go</b> (create) <code>interviews/eng/go.yaml</code></summary>',

@@ -372,7 +372,7 @@ describe('an API that cannot be reached', () => {
     expect(outcome.result.stopReason).toContain(url);
   });
 
-  it('the CLI stops quickly and names the URL once, never the key', async () => {
+  it('the CLI stops quickly and names the URL once where it stopped, never the key', async () => {
     const port = await closedPort();
     const url = `http://127.0.0.1:${port}`;
     const dir = project(many(38), { apply: { concurrency: 4, requestsPerSecond: 1000, maxRetries: 3 } });
@@ -380,7 +380,9 @@ describe('an API that cannot be reached', () => {
     console.log(`refused port: 38 changes stopped in ${run.ms.toFixed(0)} ms`);
     expect(run.code).toBe(1);
     const all = run.stdout + run.stderr;
-    expect(all.split(`127.0.0.1:${port}`).length - 1).toBe(1);
+    // Once as the plan's target, once where it stopped: not once per request.
+    expect(all.split(`127.0.0.1:${port}`).length - 1).toBe(2);
+    expect(run.stdout.startsWith(`Target: ${url}/v1\n`)).toBe(true);
     expect(all).not.toContain(API_KEY);
     expect(all).toContain('38 changes not started');
     expect(all).toContain('MICRO1_API_URL');

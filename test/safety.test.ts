@@ -163,7 +163,7 @@ describe('deletes beyond the thresholds, end to end', () => {
 
   it('a saved plan is held to the thresholds too', async () => {
     const { box, dir, requests } = await appliedThenRemoved(12, 11, { prune: true });
-    expect((await runCli(['plan', '--out', 'plan.json'], dir)).code).toBe(0);
+    expect((await runCli(['plan', '--out', 'plan.json'], dir, { env: env(box) })).code).toBe(0);
     const refused = await runCli(['apply', 'plan.json'], dir, { env: env(box) });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^Error: Refusing to delete 11 interviews/);

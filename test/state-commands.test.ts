@@ -173,8 +173,10 @@ describe('micro1 state mv', () => {
     await apply(dir, box);
     const { id } = readStateFile(dir).interviews['eng/go']!;
     renameSync(path.join(dir, 'interviews/eng/go.yaml'), path.join(dir, 'interviews/eng/golang.yaml'));
-    expect((await runCli(['plan'], dir)).stdout).toBe(
+    expect((await runCli(['plan'], dir, { env: env(box) })).stdout).toBe(
       [
+        `Target: ${box.url}`,
+        '',
         'micro1 will perform the following actions:',
         '',
         '  + eng/golang  (create)  interviews/eng/golang.yaml',
@@ -189,7 +191,7 @@ describe('micro1 state mv', () => {
       ].join('\n'),
     );
     expect(await runCli(['state', 'mv', 'eng/go', 'eng/golang'], dir)).toEqual({ code: 0, stdout: `Moved eng/go to eng/golang (id ${id}) in .micro1/state.json.\n`, stderr: '' });
-    expect(await runCli(['plan', '--detailed-exitcode'], dir)).toEqual({ code: 0, stdout: 'No changes. 1 interview already matches micro1.\n', stderr: '' });
+    expect(await runCli(['plan', '--detailed-exitcode'], dir, { env: env(box) })).toEqual({ code: 0, stdout: `Target: ${box.url}\n\nNo changes. 1 interview already matches micro1.\n`, stderr: '' });
     expect(readStateFile(dir).serial).toBe(2);
   });
 
@@ -222,8 +224,8 @@ describe('micro1 state mv', () => {
 describe('micro1 state usage', () => {
   it('explains a missing or unknown subcommand and a wrong number of keys', async () => {
     const root = withState();
-    expect(await runCli(['state'], root)).toEqual({ code: 1, stdout: '', stderr: 'Error: state needs a subcommand: list, show, rm or mv\n  run `micro1 state --help` for usage\n' });
-    expect((await runCli(['state', 'move', 'a', 'b'], root)).stderr).toBe('Error: Unknown state subcommand "move": use list, show, rm or mv\n  run `micro1 state --help` for usage\n');
+    expect(await runCli(['state'], root)).toEqual({ code: 1, stdout: '', stderr: 'Error: state needs a subcommand: list, show, rm, mv or merge\n  run `micro1 state --help` for usage\n' });
+    expect((await runCli(['state', 'move', 'a', 'b'], root)).stderr).toBe('Error: Unknown state subcommand "move": use list, show, rm, mv or merge\n  run `micro1 state --help` for usage\n');
     expect((await runCli(['state', 'mv', 'a'], root)).stderr).toBe('Error: usage: micro1 state mv OLD NEW\n  run `micro1 state --help` for usage\n');
     expect((await runCli(['state', 'rm'], root)).stderr).toBe('Error: usage: micro1 state rm KEY...\n  run `micro1 state --help` for usage\n');
   });
@@ -271,11 +273,13 @@ describe('a moved file that pins its id (rename detection), end to end', () => {
     const dir = project({ 'design/pd': DESIGNER }, { prune: true });
     await apply(dir, box);
     renameSync(path.join(dir, 'interviews/design/pd.yaml'), path.join(dir, 'interviews/design/product-designer.yaml'));
-    const planned = await runCli(['plan', '--detailed-exitcode'], dir);
+    const planned = await runCli(['plan', '--detailed-exitcode'], dir, { env: env(box) });
     expect(planned).toEqual({
       code: 2,
       stderr: '',
       stdout: [
+        `Target: ${box.url}`,
+        '',
         'micro1 will perform the following actions:',
         '',
         `    design/product-designer  (no change, id ${ID}, moved from design/pd)  interviews/design/product-designer.yaml`,
@@ -299,8 +303,10 @@ describe('a moved file that pins its id (rename detection), end to end', () => {
     await apply(dir, box);
     renameSync(path.join(dir, 'interviews/design/pd.yaml'), path.join(dir, 'interviews/design/senior.yaml'));
     writeFileSync(path.join(dir, 'interviews/design/senior.yaml'), `id: ${ID}\ninterview_name: Senior Product Designer\n`);
-    expect((await runCli(['plan'], dir)).stdout).toBe(
+    expect((await runCli(['plan'], dir, { env: env(box) })).stdout).toBe(
       [
+        `Target: ${box.url}`,
+        '',
         'micro1 will perform the following actions:',
         '',
         `  ~ design/senior  (update, id ${ID}, moved from design/pd)  interviews/design/senior.yaml`,

@@ -42,17 +42,19 @@ describe('import records the fields micro1 never showed', () => {
   it('records unseen: [coding_exercise_details] per imported interview, and the next plan is still a no-op', async () => {
     const { box, dir } = await imported((t) => t);
     expect(readStateFile(dir).interviews['backend-engineer']).toMatchObject({ id: id(1), unseen: ['coding_exercise_details'] });
-    expect(await runCli(['plan', '--detailed-exitcode'], dir, { env: env(box) })).toEqual({ code: 0, stdout: 'No changes. 1 interview already matches micro1.\n', stderr: '' });
+    expect(await runCli(['plan', '--detailed-exitcode'], dir, { env: env(box) })).toEqual({ code: 0, stdout: `Target: ${box.url}\n\nNo changes. 1 interview already matches micro1.\n`, stderr: '' });
   });
 });
 
 describe('plan shows a field micro1 never showed as unknown', () => {
   it('in text, Markdown and JSON, when another field of an imported interview changes', async () => {
-    const { dir } = await imported(relanguage);
-    const text = await runCli(['plan'], dir);
+    const { box, dir } = await imported(relanguage);
+    const text = await runCli(['plan'], dir, { env: env(box) });
     expect(text.code).toBe(0);
     expect(text.stdout).toBe(
       [
+        `Target: ${box.url}`,
+        '',
         'micro1 will perform the following actions:',
         '',
         `  ~ backend-engineer  (update, id ${id(1)})  ${FILE}`,
@@ -109,7 +111,7 @@ describe('apply refuses to clear a field micro1 never showed', () => {
   it('refuses a saved plan too, and applies the rest when the key is excluded', async () => {
     const { box, dir } = await imported(relanguage);
     writeFileSync(path.join(dir, 'interviews/other.yaml'), 'interview_name: Other\n');
-    expect((await runCli(['plan', '--out', 'plan.json'], dir)).code).toBe(0);
+    expect((await runCli(['plan', '--out', 'plan.json'], dir, { env: env(box) })).code).toBe(0);
     const before = box.requests.length;
     const saved = await runCli(['apply', 'plan.json'], dir, { env: env(box) });
     expect(saved.code).toBe(1);
@@ -124,7 +126,7 @@ describe('apply refuses to clear a field micro1 never showed', () => {
 
   it('re-checks a saved plan whose unknown_fields were edited away', async () => {
     const { box, dir } = await imported(relanguage);
-    expect((await runCli(['plan', '--out', 'plan.json'], dir)).code).toBe(0);
+    expect((await runCli(['plan', '--out', 'plan.json'], dir, { env: env(box) })).code).toBe(0);
     const planFile = path.join(dir, 'plan.json');
     const saved = JSON.parse(readFileSync(planFile, 'utf8'));
     saved.changes[0].unknown_fields = [];
@@ -155,7 +157,7 @@ describe('apply refuses to clear a field micro1 never showed', () => {
     expect(sentBodies(box)).toEqual([expect.objectContaining({ coding_exercise_details: 'Build a cache.' })]);
     expect(box.interviews()[0]!.body.coding_exercise_details).toBe('Build a cache.');
     expect(readStateFile(dir).interviews['backend-engineer']).not.toHaveProperty('unseen');
-    expect(await runCli(['plan', '--detailed-exitcode'], dir, { env: env(box) })).toEqual({ code: 0, stdout: 'No changes. 1 interview already matches micro1.\n', stderr: '' });
+    expect(await runCli(['plan', '--detailed-exitcode'], dir, { env: env(box) })).toEqual({ code: 0, stdout: `Target: ${box.url}\n\nNo changes. 1 interview already matches micro1.\n`, stderr: '' });
   });
 
   it('sends an explicit value that is the only change, since micro1 may hold another', async () => {

@@ -12,11 +12,13 @@ const PROGRESS_LINE_MS = 5_000;
 
 export const apply = defineCommand('apply', {
   summary: 'Make micro1 match the files (asks first unless --auto-approve)',
-  usage: 'micro1 apply [PLANFILE] [--auto-approve] [--target KEY]... [--exclude KEY]... [--prune] [--fail-fast] [--force]',
+  usage: 'micro1 apply [PLANFILE | --reviewed PLANFILE] [--auto-approve] [--retarget-host] [--target KEY]... [--exclude KEY]... [--prune] [--fail-fast] [--force]',
   positionals: true,
   args: { PLANFILE: 'a plan saved by `micro1 plan --out`: applied exactly, refused if stale' },
   flags: {
     'auto-approve': { type: 'boolean', help: 'do not ask (required without a terminal, e.g. in CI)' },
+    reviewed: { type: 'string', value: 'PLANFILE', help: 'plan now; apply only if it sends what this saved plan showed, else send nothing' },
+    'retarget-host': { type: 'boolean', help: 'apply to a host other than the one the state records, and record it' },
     'fail-fast': { type: 'boolean', help: 'start nothing new after the first failure' },
     force: { type: 'boolean', help: 'allow deletes beyond the safety thresholds' },
     prune: { type: 'boolean', help: 'delete interviews whose file is gone (overrides the config)' },
@@ -31,14 +33,16 @@ export const apply = defineCommand('apply', {
   async run(values, positionals, io) {
     if (positionals.length > 1) throw usageError(`apply takes at most one plan file, got ${positionals.length}`, 'apply');
     const planFile = positionals[0];
+    const reviewedFile = values.reviewed;
+    if (planFile !== undefined && reviewedFile !== undefined) throw usageError('apply takes a plan file or --reviewed PLANFILE, not both', 'apply');
     const autoApprove = values['auto-approve'];
-    if (planFile === undefined && !autoApprove && io.ask === undefined) {
+    if (planFile === undefined && reviewedFile === undefined && !autoApprove && io.ask === undefined) {
       throw new Micro1Error('NEEDS_APPROVAL', 'There is no terminal to ask for approval, so nothing was applied', {
         hint: 'pass --auto-approve (as CI does), or apply a reviewed plan: micro1 plan --out plan.json && micro1 apply plan.json',
       });
     }
     const { applyCommand } = await import('../commands/apply.js');
-    const { renderPlanText, summaryLine } = await import('../render/render-text.js');
+    const { renderPlanText, summaryLine, targetLines } = await import('../render/render-text.js');
     const style = { color: useColor(io) };
     const interrupt = onInterrupt(io);
     let promptClosed: 'ctrl-c' | 'ctrl-d' | undefined;
@@ -48,6 +52,8 @@ export const apply = defineCommand('apply', {
         env: io.env,
         ...(values.config ? { configPath: values.config } : {}),
         ...(planFile !== undefined ? { planFile } : {}),
+        ...(reviewedFile !== undefined ? { reviewedFile } : {}),
+        retargetHost: values['retarget-host'],
         autoApprove,
         targets: values.target,
         excludes: values.exclude,
@@ -58,7 +64,7 @@ export const apply = defineCommand('apply', {
         abandon: interrupt.abandon,
         notice: (message) => io.stderr(`${message}\n`),
         async review(plan, ask) {
-          io.stdout(planFile === undefined ? renderPlanText(plan, style) : `${summaryLine(plan)}\n`);
+          io.stdout(planFile === undefined ? renderPlanText(plan, style) : `${targetLines(plan).join('\n')}${summaryLine(plan)}\n`);
           if (!ask) return true;
           const answer = await io.ask!('\nDo you want to perform these actions? Only "yes" will be accepted: ');
           if (typeof answer !== 'string') promptClosed = answer.closed;

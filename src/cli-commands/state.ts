@@ -2,13 +2,14 @@ import { CONFIG_FLAG, defineCommand, EXIT, usageError } from './define.js';
 
 export const state = defineCommand('state', {
   summary: 'List, show, remove or rename entries of the state file (sends nothing to micro1)',
-  usage: 'micro1 state list | show KEY | rm KEY... | mv OLD NEW',
+  usage: 'micro1 state list | show KEY | rm KEY... | mv OLD NEW | merge BASE OURS THEIRS',
   positionals: true,
   args: {
     list: 'every managed interview: key, id, when it was applied',
     'show KEY': 'one entry: id, files, and the body last applied',
     'rm KEY...': 'stop managing these interviews; they stay on micro1',
     'mv OLD NEW': 'record an interview under a new key (its file was renamed without a pinned id)',
+    'merge BASE OURS THEIRS': 'git merge driver: merge two states three-way by key into OURS (see docs/ci.md)',
   },
   flags: { json: { type: 'boolean', help: 'list and show as JSON' }, config: CONFIG_FLAG },
   notes: ['rm and mv take the state lock and write the state atomically.'],
@@ -37,8 +38,12 @@ export const state = defineCommand('state', {
       expect(args.length === 2, 'mv OLD NEW');
       const moved = await commands.stateMvCommand({ ...base, from: args[0]!, to: args[1]! });
       io.stdout(render.renderStateMv(moved, moved.statePath));
+    } else if (sub === 'merge') {
+      expect(args.length === 3, 'merge BASE OURS THEIRS');
+      const merged = commands.stateMergeCommand({ cwd: io.cwd, base: args[0]!, ours: args[1]!, theirs: args[2]! });
+      io.stdout(`Merged the state by key: ${merged.interviews} interviews, serial ${merged.serial}.\n`);
     } else {
-      throw usageError(sub === undefined ? 'state needs a subcommand: list, show, rm or mv' : `Unknown state subcommand "${sub}": use list, show, rm or mv`, 'state');
+      throw usageError(sub === undefined ? 'state needs a subcommand: list, show, rm, mv or merge' : `Unknown state subcommand "${sub}": use list, show, rm, mv or merge`, 'state');
     }
     return EXIT.ok;
   },

@@ -6,7 +6,8 @@ import { configToEdit, DEFAULT_APPLY_MAX_DURATION_MS } from '../config.js';
 import { systemClock, type Clock } from '../clock.js';
 import { Micro1Error } from '../errors.js';
 import { plural } from '../diagnostics.js';
-import { hasChanges, unknownFields, type Change, type Plan } from '../plan/planner.js';
+import { hasChanges, isActionable, unknownFields, type Change, type Plan } from '../plan/planner.js';
+import { reviewedDifferences } from '../plan/reviewed.js';
 import { planAll } from '../plan/plan-all.js';
 import { applyResources } from '../apply/resource-applier.js';
 import { RateLimiter } from '../api/rate-limiter.js';
@@ -17,13 +18,17 @@ import type { JsonChange } from '../render/render-json.js';
 import { readSavedPlan, savedPlanMismatch, type SavedPlan } from '../state/saved-plan.js';
 import { checkDeleteSafety } from '../plan/safety.js';
 import { openForWriting } from '../state/state-store.js';
-import { entryOf, type State } from '../state/state.js';
+import { entryOf, targetHostOf, type State } from '../state/state.js';
 import type { StateStore } from '../state/state-store.js';
 import type { WriteFs } from '../state/file-io.js';
 
 export interface ApplyCommandOptions extends ProjectOptions {
   /** A plan saved by `plan --out`: applied exactly, refused if stale. */
   planFile?: string;
+  /** `--reviewed FILE`: plan now, and apply only if that plan binds to this saved one (see plan/reviewed.ts). */
+  reviewedFile?: string;
+  /** `--retarget-host`: apply to a host other than the one the state records, and record the new one. */
+  retargetHost?: boolean;
   autoApprove: boolean;
   targets: string[];
   excludes: string[];
@@ -66,7 +71,9 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
     });
   }
   checkBaseUrl(config.api.baseUrl);
+  const host = targetHostOf(config.api.baseUrl);
   const saved = options.planFile === undefined ? undefined : readSavedPlan(path.resolve(options.cwd, options.planFile), options.planFile, config.projectRoot);
+  const reviewed = options.reviewedFile === undefined ? undefined : readSavedPlan(path.resolve(options.cwd, options.reviewedFile), options.reviewedFile, config.projectRoot);
 
   const { store, close } = openForWriting(config.stateFile, 'apply', display, options.notice, { root: config.projectRoot, ...(options.fs ? { fs: options.fs } : {}) });
   let sent: ApplyResult | undefined;
@@ -74,15 +81,24 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
   const serialBefore = store.state.serial;
   try {
     const prune = options.prune ?? config.prune;
+    checkTargetHost(store.state.targetHost, host, display(config.stateFile), options.retargetHost === true);
     plan =
       saved === undefined
-        ? planAll(project.definitions, project.resources, store.state, { prune, targets: options.targets, excludes: options.excludes })
-        : planFromSaved(saved, project, store.state, options.planFile!);
-    if (!hasChanges(plan)) return { kind: 'no-changes', plan };
+        ? planAll(project.definitions, project.resources, store.state, { prune, targets: options.targets, excludes: options.excludes, host })
+        : planFromSaved(saved, project, store.state, options.planFile!, host);
+    if (reviewed !== undefined) checkReviewed(reviewed, plan, options.reviewedFile!);
+    if (!hasChanges(plan)) {
+      // A retarget with nothing to send still moves the state to its new host.
+      if (options.retargetHost === true) store.setTargetHost(host, true);
+      return { kind: 'no-changes', plan };
+    }
     checkUnknownFields(plan);
     checkDeleteSafety(plan, store.state, config.safety, options.force, configToEdit(config, options.cwd));
-    const ask = saved === undefined && !options.autoApprove;
+    // A reviewed plan was approved by its reviewer; a saved one by whoever saved it.
+    const ask = saved === undefined && reviewed === undefined && !options.autoApprove;
     if (!(await options.review(plan, ask))) return { kind: 'declined', plan };
+    // Written with the first confirmed change: from then on the state's ids belong to this host.
+    store.setTargetHost(host);
 
     const client = new Micro1Client({ baseUrl: config.api.baseUrl, apiKey, timeoutMs: config.api.timeoutMs, signal: options.abandon });
     const clock = options.clock ?? systemClock;
@@ -155,11 +171,39 @@ function notSaved(store: StateStore, result: ApplyResult | undefined, statePath:
   });
 }
 
-/** A saved plan, if it still describes the world: same state serial, same files. */
-function planFromSaved(saved: SavedPlan, project: Project, state: State, file: string): Plan {
+/**
+ * Refuses, before anything is sent, a host other than the one the state was applied to: its ids
+ * belong there, and the key would go to a server the reviewer may not have noticed.
+ */
+function checkTargetHost(stateHost: string | undefined, host: string, statePath: string, retarget: boolean): void {
+  if (stateHost === undefined || stateHost === host || retarget) return;
+  throw new Micro1Error(
+    'HOST_CHANGED',
+    `Refusing to apply: ${statePath} was applied to ${stateHost}, but this run targets ${host} (api.baseUrl, or MICRO1_API_URL). The ids in the state belong to ${stateHost}, so nothing was sent`,
+    {
+      hint: `if that is a mistake, set api.baseUrl back to ${stateHost} (and unset MICRO1_API_URL); if these interviews really are on ${host}, run the same command again with --retarget-host`,
+    },
+  );
+}
+
+/** `--reviewed`: the plan made now must send what the reviewer saw, or nothing is sent. */
+function checkReviewed(reviewed: SavedPlan, plan: Plan, file: string): void {
+  const now = { host: plan.target?.host, changes: plan.changes.filter(isActionable).map((c) => ({ key: c.key, action: c.action, id: c.id ?? null, after: c.after, moved_from: c.movedFrom ?? null })) };
+  const differences = reviewedDifferences({ host: reviewed.target?.host, changes: reviewed.changes }, now);
+  if (differences.length === 0) return;
+  throw new Micro1Error(
+    'REVIEWED_PLAN_DIFFERS',
+    `Refusing to apply: what would be applied now differs from the reviewed plan ${file}, so nothing was sent (${plural(differences.length, 'difference')}):\n${differences.map((d) => `  - ${d}`).join('\n')}`,
+    { hint: `have the new plan reviewed: \`micro1 plan --out ${file}\`, read it, then \`micro1 apply --reviewed ${file}\` (in CI: push to the pull request again, or open a new one, so its plan is commented and reviewed)` },
+  );
+}
+
+/** A saved plan, if it still describes the world: same state serial, same files, same host. */
+function planFromSaved(saved: SavedPlan, project: Project, state: State, file: string, host: string): Plan {
   const { lineage, serial } = state;
   const stale = (why: string) =>
     new Micro1Error('PLAN_STALE', `The saved plan ${file} is stale: ${why}`, { hint: `run \`micro1 plan --out ${file}\` again and review it` });
+  if (saved.target !== undefined && saved.target.host !== host) throw stale(`it was made for ${JSON.stringify(saved.target.host)}, and this run targets ${host}`);
   if (saved.state.lineage !== lineage || saved.state.serial !== serial) {
     throw stale(`the state changed since it was made (serial ${saved.state.serial} → ${serial}${saved.state.lineage !== lineage ? ', different lineage' : ''})`);
   }
@@ -200,7 +244,7 @@ function planFromSaved(saved: SavedPlan, project: Project, state: State, file: s
   const pinned = (c: JsonChange) => c.action === 'update' && now.get(c.key)?.id !== undefined;
   // The summary's no-ops count every kind; the other kinds' are replanned here.
   const unchanged = saved.summary.no_op - replanned.filter((c) => c.action === 'no-op').length;
-  return { lineage, serial, changes: saved.changes.map((c) => changeFromJson(c, unknown(c), pinned(c))), warnings: saved.warnings, unchanged, ...(actionable.length > 0 ? { resources: actionable } : {}) };
+  return { lineage, serial, changes: saved.changes.map((c) => changeFromJson(c, unknown(c), pinned(c))), warnings: saved.warnings, unchanged, target: { host, ...(state.targetHost !== undefined ? { stateHost: state.targetHost } : {}) }, ...(actionable.length > 0 ? { resources: actionable } : {}) };
 }
 
 /**

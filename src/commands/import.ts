@@ -11,7 +11,7 @@ import { folderCaseClash, planImport, windowsNameProblem, type ImportPlan } from
 import { hasErrors, loadProject, type Project, type ProjectOptions } from '../project.js';
 import { connect, readLiveList, readLiveResources, type LiveConnection } from '../api/read-live.js';
 import { keyProblem } from '../state/state-edits.js';
-import { interviewRecord, resourceEntries, resourceRecord } from '../state/state.js';
+import { interviewRecord, resourceEntries, resourceRecord, targetHostOf } from '../state/state.js';
 import { writeFileAtomic } from '../state/file-io.js';
 import { removeLeftovers, temporaryFolder } from './fmt.js';
 import { loadState, openForWriting } from '../state/state-store.js';
@@ -81,7 +81,8 @@ export async function importCommand(options: ImportCommandOptions): Promise<Impo
     if (result.imported.length > 0) {
       const appliedAt = new Date(clock.now()).toISOString();
       const added = Object.fromEntries(result.imported.map((i) => [i.key, { ...i.entry, appliedAt }]));
-      store.replace({ ...store.state, interviews: Object.assign(interviewRecord(store.state.interviews), added) });
+      // The ids just listed belong to this host; a host the state already records is kept (apply checks it).
+      store.replace({ ...store.state, interviews: Object.assign(interviewRecord(store.state.interviews), added), targetHost: store.state.targetHost ?? targetHostOf(config.api.baseUrl) });
     }
     return { kind: 'imported', result, listed: live.items.length, requests: connection.requests(), listWarnings: live.warnings, statePath: project.display(config.stateFile), dryRun: false };
   } finally {

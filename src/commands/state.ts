@@ -4,7 +4,9 @@ import { loadConfig, resourceFolder, type ResolvedConfig } from '../config.js';
 import { KINDS } from '../kinds/kinds.js';
 import { Micro1Error } from '../errors.js';
 import type { ProjectOptions } from '../project.js';
-import { entryOf, type State, type StateEntry } from '../state/state.js';
+import { emptyState, entryOf, readState, writeState, type State, type StateEntry } from '../state/state.js';
+import { mergeStates } from '../state/state-merge.js';
+import { statSync } from 'node:fs';
 import { moveInState, removeFromState, unknownKey, type EditResult } from '../state/state-edits.js';
 import { loadState, openForWriting } from '../state/state-store.js';
 import { parseYamlSource } from '../definitions/yaml-file.js';
@@ -57,6 +59,28 @@ export async function stateMvCommand(options: StateCommandOptions & { from: stri
       expectedFile: display(config, path.join(config.interviewsDir, `${options.to}.yaml`)),
     };
   });
+}
+
+/**
+ * `micro1 state merge BASE OURS THEIRS`, git's merge driver for the state (%O %A %B, registered by
+ * .gitattributes): the three-way merge by key, written over OURS as git expects. A conflict writes
+ * nothing and says which keys, so git stops with the file as it was, never a half-merged one.
+ */
+export function stateMergeCommand(options: { cwd: string; base: string; ours: string; theirs: string }): { serial: number; interviews: number } {
+  const read = (file: string) => {
+    const absolute = path.resolve(options.cwd, file);
+    // git passes an empty base when the two sides have no common ancestor (both added the file).
+    if (statSync(absolute, { throwIfNoEntry: false })?.size === 0) return emptyState();
+    return readState(absolute, file, options.cwd);
+  };
+  const merged = mergeStates(read(options.base), read(options.ours), read(options.theirs));
+  if (!merged.ok) {
+    throw new Micro1Error('STATE_MERGE_CONFLICT', `The two states cannot be merged by key, so the state was left as it was:\n${merged.conflicts.map((c) => `  - ${c}`).join('\n')}`, {
+      hint: 'resolve it by hand: keep the side whose change micro1 confirmed (the apply\'s), redo the other side\'s edit with `micro1 state rm` or `micro1 state mv`, then `micro1 plan` to check',
+    });
+  }
+  const written = writeState(path.resolve(options.cwd, options.ours), merged.state, undefined, options.ours);
+  return { serial: written.serial, interviews: Object.keys(written.interviews).length };
 }
 
 async function edit<T, R>(options: StateCommandOptions, operation: string, change: (state: State) => EditResult<T>, report: (config: ResolvedConfig, value: T) => R): Promise<R & { statePath: string; serial: number }> {

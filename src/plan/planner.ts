@@ -51,9 +51,19 @@ export interface PlanWarning {
   hint?: string;
 }
 
+/** Where apply will send the plan, beside where the state says its ids live. */
+export interface PlanTarget {
+  /** `targetHostOf(api.baseUrl)` for this run. */
+  host: string;
+  /** The host the state was last applied to; absent before the first apply records one. */
+  stateHost?: string;
+}
+
 export interface Plan {
   lineage: string;
   serial: number;
+  /** Absent only for a plan made without a host (a planner test, a plan of files alone). */
+  target?: PlanTarget;
   /** Every planned interview, no-ops included, sorted by key. */
   changes: Change[];
   warnings: PlanWarning[];
@@ -71,6 +81,8 @@ export interface PlanOptions {
   /** Keys or globs; empty means every key. */
   targets: readonly string[];
   excludes: readonly string[];
+  /** The target host of this run (config api.baseUrl or MICRO1_API_URL), shown beside the state's. */
+  host?: string;
 }
 
 /**
@@ -171,7 +183,13 @@ export function plan(definitions: readonly Definition[], state: State, options: 
       scopedWarnings.push({ key: pattern, message: `--target ${pattern} matches no interview`, hint: 'a target is a key (path under the interviews folder, no extension), a folder or a glob' });
     }
   }
-  return { lineage: state.lineage, serial: state.serial, changes: selected, warnings: scopedWarnings };
+  const target = options.host === undefined ? {} : { target: { host: options.host, ...(state.targetHost !== undefined ? { stateHost: state.targetHost } : {}) } };
+  return { lineage: state.lineage, serial: state.serial, ...target, changes: selected, warnings: scopedWarnings };
+}
+
+/** The plan targets another host than the one its state's ids were applied to. */
+export function hostChanged(plan: Pick<Plan, 'target'>): boolean {
+  return plan.target?.stateHost !== undefined && plan.target.stateHost !== plan.target.host;
 }
 
 export function countActions(changes: readonly Change[]): Record<Action, number> {

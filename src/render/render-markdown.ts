@@ -3,7 +3,7 @@ import { countLine, formatDiagnostic, plural, type Diagnostic } from '../diagnos
 import type { Drift } from '../plan/drift.js';
 import { diffLines, formatValue, UNSEEN_BEFORE, UNSEEN_REFUSED, type DiffLine } from '../plan/field-diff.js';
 import { mdCode, mdCodeBlock, mdFence, mdHtml, mdText } from './neutralise.js';
-import { isActionable, type Change, type Plan, type PlanWarning } from '../plan/planner.js';
+import { hostChanged, isActionable, type Change, type Plan, type PlanWarning } from '../plan/planner.js';
 import type { ResourceChange } from '../plan/resource-planner.js';
 import { applyHeadline, NO_LINK, stateLine } from './render-apply.js';
 import { driftMarkdownItems, driftSummary } from './render-drift.js';
@@ -43,7 +43,7 @@ export interface MarkdownOptions {
 
 export function renderPlanMarkdown(plan: Plan, diagnostics: readonly Diagnostic[], options: MarkdownOptions): string {
   const drift = options.drift === undefined ? '' : `\n${driftSummary(options.drift)}\n`;
-  const head = `${PLAN_COMMENT_MARKER}\n### micro1 plan\n\n**${summaryLine(plan)}**\n${drift}`;
+  const head = `${PLAN_COMMENT_MARKER}\n### micro1 plan\n\n**${summaryLine(plan)}**\n${targetMarkdown(plan)}${drift}`;
   const seeAll = seeAllHint(options);
   const within = `to fit GitHub's limit of ${options.limit.max} ${options.limit.unit}`;
   const changes = plan.changes.filter(isActionable);
@@ -110,6 +110,17 @@ export function renderPlanMarkdown(plan: Plan, diagnostics: readonly Diagnostic[
   ]);
   // A limit too small for even the notes of the compact layout keeps the plain one, which has fewer.
   return measure(compact.text, options.limit) <= options.limit.max ? compact.text : whole.text;
+}
+
+/** The target host under the summary; a change of host as a caution no reviewer can scroll past. */
+export function targetMarkdown(plan: Plan): string {
+  if (plan.target === undefined) return '';
+  const line = `\nTarget: ${mdCode(plan.target.host)}\n`;
+  if (!hostChanged(plan)) return line;
+  return (
+    `${line}\n> [!CAUTION]\n> **The target host changed:** the state was applied to ${mdCode(plan.target.stateHost!)}, and the ids it records belong there. ` +
+    `\`micro1 apply\` refuses this plan unless run with \`--retarget-host\`.\n`
+  );
 }
 
 /** Invalid definitions: nothing was planned or sent, and the comment says why instead of showing a stale plan. */

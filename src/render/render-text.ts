@@ -2,7 +2,7 @@ import { formatDiagnostic, plural, type Diagnostic } from '../diagnostics.js';
 import { diffLines, formatValue, UNSEEN_BEFORE, UNSEEN_REFUSED, type DiffLine } from '../plan/field-diff.js';
 import { fragmentImpact } from '../plan/fragment-impact.js';
 import { visible, visibleLines } from './neutralise.js';
-import { isActionable, type Change, type Plan } from '../plan/planner.js';
+import { countActions, hostChanged, isActionable, type Change, type Plan } from '../plan/planner.js';
 import type { ResourceChange } from '../plan/resource-planner.js';
 import { actionableResources, allCounts, kindsNoun, RESOURCE_SYMBOL, resourceHead, resourceLines } from './render-resources.js';
 
@@ -21,7 +21,7 @@ export const VERB = { create: 'create', update: 'update', delete: 'delete', 'no-
  */
 export function renderPlanText(plan: Plan, style: TextStyle): string {
   const paint = painter(style.color);
-  const out: string[] = [];
+  const out: string[] = [...targetLines(plan, paint)];
   const actionable = plan.changes.filter(isActionable);
   const impact = fragmentImpact(actionable);
   if (impact.length > 0) {
@@ -45,6 +45,23 @@ export function renderPlanText(plan: Plan, style: TextStyle): string {
   }
   out.push(summaryLine(plan));
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * Where the plan goes, first: the host decides which account the key and every body reach, and the
+ * state's ids belong to the host it was applied to. A change of host is the loudest line of the plan.
+ */
+export function targetLines(plan: Plan, paint: Painter = painter(false)): string[] {
+  if (plan.target === undefined) return [];
+  const lines = [`Target: ${paint.bold(visible(plan.target.host))}`];
+  if (hostChanged(plan)) {
+    lines.push(
+      `${paint.red('!')} ${paint.bold(paint.red('The target host changed:'))} the state was applied to ${visible(plan.target.stateHost!)}, and the ids it records belong there.`,
+      `  \`micro1 apply\` refuses this plan unless run with --retarget-host (only if these interviews really are on ${visible(plan.target.host)}).`,
+    );
+  }
+  lines.push('');
+  return lines;
 }
 
 export function summaryLine(plan: Plan): string {

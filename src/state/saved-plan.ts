@@ -58,6 +58,11 @@ export function readSavedPlan(absolute: string, file = absolute, root = process.
   if (typeof plan !== 'object' || plan === null || plan.format_version !== PLAN_FORMAT_VERSION || typeof plan.checksum !== 'string' || typeof plan.inputs !== 'object') {
     throw new Micro1Error('PLAN_INVALID', `${file} is not a saved plan of this micro1-sync (format ${PLAN_FORMAT_VERSION})`, { hint: 'run `micro1 plan --out FILE` again' });
   }
+  const target = plan.target as unknown;
+  const targetOk = target === undefined || (typeof target === 'object' && target !== null && typeof (target as { host?: unknown }).host === 'string');
+  if (!Array.isArray(plan.changes) || !targetOk) {
+    throw new Micro1Error('PLAN_INVALID', `${file} is not a saved plan of this micro1-sync (format ${PLAN_FORMAT_VERSION})`, { hint: 'run `micro1 plan --out FILE` again' });
+  }
   const { checksum, ...body } = plan;
   if (checksumOf(body) !== checksum) {
     throw new Micro1Error('PLAN_TAMPERED', `The saved plan ${file} was modified after it was written (checksum mismatch)`, {

@@ -72,6 +72,20 @@ export interface State {
   resources?: Record<string, Record<string, ResourceEntry>>;
   /** Unconfirmed creates of the other kinds; absent when there are none. */
   resourcePending?: ResourcePending[];
+  /**
+   * The API the state was last applied to (`targetHostOf(api.baseUrl)`): its ids belong there.
+   * Optional, so a state written before it was recorded reads as it is; the next apply records it.
+   */
+  targetHost?: string;
+}
+
+/**
+ * The API a base URL points at, one spelling per API: scheme, host (lowercased, default port
+ * dropped) and path without a trailing slash. Two URLs with the same target send to the same API.
+ */
+export function targetHostOf(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
 }
 
 /** The newest state version this micro1-sync reads and writes. */

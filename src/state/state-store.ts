@@ -335,6 +335,23 @@ export class StateStore {
     }
   }
 
+  /**
+   * Records the host this apply sends to. Kept in memory and written with the next fold (the
+   * first confirmed change); `now` writes it at once, for a retarget that has nothing else to record.
+   */
+  setTargetHost(host: string, now = false): void {
+    if (this.current.targetHost === host) return;
+    this.current.targetHost = host;
+    if (!now) return;
+    this.flush();
+    try {
+      this.writeNow();
+    } catch (error) {
+      this.fail(error, this.display);
+      throw this.failure!;
+    }
+  }
+
   /** Replaces the state outright (forget, state mv/rm, import), journal folded first. */
   replace(next: State): void {
     this.flush();

@@ -8,7 +8,7 @@ import { readRegularFile, writeFileAtomic, type WriteFs } from './file-io.js';
 import { ID_PATTERN } from '../definitions/interview-schema.js';
 
 export {
-  emptyState, entryOf, hasResources, interviewRecord, resourceEntries, resourceRecord, sharedId, STATE_VERSION,
+  emptyState, entryOf, hasResources, interviewRecord, resourceEntries, resourceRecord, sharedId, STATE_VERSION, targetHostOf,
   type PendingCreate, type ResourceEntry, type ResourcePending, type State, type StateEntry,
 } from './state-model.js';
 import { emptyState, hasResources, interviewRecord, sharedId, STATE_VERSION, type PendingCreate, type State, type StateEntry } from './state-model.js';
@@ -61,6 +61,7 @@ const stateSchema = z.strictObject({
       }),
     )
     .default([]),
+  targetHost: z.string().optional(),
 });
 
 /** Reads the state file. A missing file is an empty state; anything unreadable is an error, never replaced. */
@@ -129,7 +130,7 @@ export function readState(file: string, displayName = file, root = projectRootOf
   return state;
 }
 
-const TOP_KEYS = new Set(['version', 'lineage', 'serial', 'interviews', 'pending']);
+const TOP_KEYS = new Set(['version', 'lineage', 'serial', 'interviews', 'pending', 'targetHost']);
 const ENTRY_KEYS = new Set(['id', 'spec', 'sourceHash', 'sources', 'appliedAt', 'unseen', 'invite_url']);
 const BODY_FIELD_SET: ReadonlySet<unknown> = new Set(BODY_FIELDS);
 const PENDING_KEYS = new Set(['key', 'interview_name', 'spec', 'sourceHash', 'startedAt']);
@@ -140,6 +141,7 @@ function isWellFormed(raw: unknown): raw is Omit<State, 'pending'> & { pending?:
   if (raw.version !== 1 || typeof raw.lineage !== 'string') return false;
   if (typeof raw.serial !== 'number' || !Number.isInteger(raw.serial) || raw.serial < 0) return false;
   if (!isRecord(raw.interviews)) return false;
+  if (raw.targetHost !== undefined && typeof raw.targetHost !== 'string') return false;
   for (const entry of Object.values(raw.interviews)) {
     if (!isRecord(entry) || !onlyKeys(entry, ENTRY_KEYS)) return false;
     if (typeof entry.id !== 'string' || !ID_PATTERN.test(entry.id) || !isBody(entry.spec)) return false;
