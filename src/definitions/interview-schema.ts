@@ -40,7 +40,9 @@ export const definitionSchema = z
   .meta({ title: 'micro1 interview definition', description: 'One micro1 AI interview, managed by micro1-sync' });
 
 /** A fragment (`_`-prefixed file): any body field, and further `extends`; never an `id`. */
-export const fragmentSchema = z.strictObject({ extends: extendsField.optional(), ...optionalBody });
+export const fragmentSchema = z
+  .strictObject({ extends: extendsField.optional(), ...optionalBody })
+  .meta({ title: 'micro1 interview fragment', description: 'Fields shared by the interviews that extend this file (any body field; never an id)' });
 
 export type DefinitionInput = z.infer<typeof definitionSchema>;
 export type FieldName = BodyField;
