@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -151,6 +151,21 @@ describe('micro1 init in an existing repository', () => {
     expect(read(root, 'micro1.schema.json')).toBe('{}\n');
     expect(read(root, 'interviews/_shared/defaults.yaml')).toBe('# mine\n');
     expect(result.stdout).toContain('  kept      micro1.schema.json (exists; differs from this version\'s: `micro1 schema --write` rewrites it)\n');
+  });
+});
+
+describe('micro1 init and hostile files', () => {
+  it('refuses to follow a .gitignore or settings link out of the project, and leaves the target alone', async () => {
+    for (const rel of ['.gitignore', '.vscode/settings.json']) {
+      const outside = fixture({ 'target.txt': '{}\n' });
+      const root = fixture({});
+      mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+      symlinkSync(path.join(outside, 'target.txt'), path.join(root, rel));
+      const result = await runCli(['init'], root);
+      expect([rel, result.code]).toEqual([rel, 1]);
+      expect(result.stderr).toContain(`Error: The file ${rel} is a symbolic link to ${path.join(outside, 'target.txt')}, outside the project\n  replace the link with the file itself`);
+      expect(read(outside, 'target.txt')).toBe('{}\n');
+    }
   });
 });
 

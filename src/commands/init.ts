@@ -4,7 +4,7 @@ import { CONFIG_NAMES, loadConfig } from '../config.js';
 import { EDITOR_SCHEMA_NAMES, EDITOR_SCHEMAS, editorAssociations, editorSchemaText } from '../definitions/editor-schema.js';
 import { discoverFiles } from '../definitions/load-definitions.js';
 import { posixRelative } from '../paths.js';
-import { writeFailure, writeFileAtomic } from '../state/file-io.js';
+import { readRegularFile, writeFailure, writeFileAtomic } from '../state/file-io.js';
 import { PACKAGE_ROOT, TOOL_VERSION } from '../version.js';
 import { CONFIG_FILE, CONFIG_TEXT, EXAMPLE_FILE, EXAMPLE_TEXT, FRAGMENT_FILE, FRAGMENT_TEXT, GITIGNORE_HEADER, gitignoreLines } from './init-files.js';
 
@@ -53,7 +53,7 @@ export async function initCommand(options: InitOptions): Promise<InitOutcome> {
   for (const name of EDITOR_SCHEMA_NAMES) {
     const text = editorSchemaText(name, TOOL_VERSION);
     const step = create(root, EDITOR_SCHEMAS[name].file, text);
-    if (step.action === 'kept' && readFileSync(path.join(root, step.file), 'utf8') !== text) {
+    if (step.action === 'kept' && readSmall(root, step.file)?.toString('utf8') !== text) {
       step.why = "exists; differs from this version's: `micro1 schema --write` rewrites it";
     }
     steps.push(step);
@@ -84,8 +84,9 @@ function hasDefinitions(dir: string): boolean {
 
 function gitignore(root: string, lines: readonly string[]): InitStep {
   const file = path.join(root, '.gitignore');
-  if (!existsSync(file)) return create(root, '.gitignore', `${[GITIGNORE_HEADER, ...lines].join('\n')}\n`);
-  const text = readFileSync(file, 'utf8');
+  const bytes = readSmall(root, '.gitignore');
+  if (bytes === undefined) return create(root, '.gitignore', `${[GITIGNORE_HEADER, ...lines].join('\n')}\n`);
+  const text = bytes.toString('utf8');
   const present = new Set(text.split(/\r?\n/).map((l) => l.trim()));
   const missing = lines.filter((l) => !present.has(l));
   if (missing.length === 0) return { file: '.gitignore', action: 'kept', why: 'has the lines' };
@@ -103,12 +104,13 @@ const SETTINGS = '.vscode/settings.json';
 /** yaml.schemas merged into the settings: added where absent, never changing an association that is there. */
 function vscodeSettings(root: string, associations: Record<string, string[]>): InitStep {
   const file = path.join(root, SETTINGS);
-  if (!existsSync(file)) return create(root, SETTINGS, `${JSON.stringify({ 'yaml.schemas': associations }, null, 2)}\n`);
+  const bytes = readSmall(root, SETTINGS);
+  if (bytes === undefined) return create(root, SETTINGS, `${JSON.stringify({ 'yaml.schemas': associations }, null, 2)}\n`);
   // The lines inside the outer braces, indented as they go into the settings object.
   const snippet = JSON.stringify({ 'yaml.schemas': associations }, null, 2).split('\n').slice(1, -1).join('\n');
   let settings: unknown;
   try {
-    settings = JSON.parse(readFileSync(file, 'utf8'));
+    settings = JSON.parse(bytes.toString('utf8'));
   } catch {
     return { file: SETTINGS, action: 'left', why: 'not plain JSON, e.g. comments: add "yaml.schemas" below by hand', snippet };
   }
@@ -128,6 +130,11 @@ function workflows(root: string): InitStep[] {
   const names = existsSync(source) ? readdirSync(source).filter((name) => /^micro1.*\.ya?ml$/.test(name)).sort() : [];
   if (names.length === 0) return [{ file: '.github/workflows/', action: 'left', why: 'this micro1-sync package holds no workflow template to copy' }];
   return names.map((name) => create(root, `.github/workflows/${name}`, readFileSync(path.join(source, name), 'utf8')));
+}
+
+/** Files init reads are the user's: only a regular file (or a link inside the project), and never a huge one. */
+function readSmall(root: string, rel: string): Buffer | undefined {
+  return readRegularFile(path.join(root, rel), { maxBytes: 1_000_000, root, display: rel, what: 'file' });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
