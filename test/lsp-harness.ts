@@ -33,8 +33,9 @@ export class YamlEditor {
   private buffer = Buffer.alloc(0);
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private readonly waiters: { match: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
+  private readonly waiters: { match: (m: Message) => boolean; resolve: (m: Message) => void; reject: (e: Error) => void }[] = [];
   private version = 0;
+  private log = '';
 
   private constructor(
     private readonly server: ChildProcess,
@@ -42,6 +43,14 @@ export class YamlEditor {
     private readonly yamlSettings: Record<string, unknown>,
   ) {
     server.stdout!.on('data', (chunk: Buffer) => this.receive(chunk));
+    server.stderr!.on('data', (chunk: Buffer) => void (this.log += chunk.toString('utf8')));
+    // A server that dies fails what waits on it at once, with what it said, rather than at the test's timeout.
+    server.on('exit', (code, signal) => {
+      const error = new Error(`yaml-language-server exited (${signal ?? code}): ${this.log.slice(-2000)}`);
+      for (const { reject } of this.pending.values()) reject(error);
+      for (const { reject } of this.waiters.splice(0)) reject(error);
+      this.pending.clear();
+    });
   }
 
   /** Starts a server on `root` as a workspace folder, with the yaml settings of its .vscode/settings.json. */
@@ -88,8 +97,9 @@ export class YamlEditor {
   }
 
   close(): void {
-    if (this.server.exitCode !== null || this.server.killed) return;
-    this.server.kill();
+    this.waiters.splice(0);
+    this.pending.clear();
+    if (this.server.exitCode === null && !this.server.killed) this.server.kill();
   }
 
   private request(method: string, params: unknown): Promise<unknown> {
@@ -103,7 +113,7 @@ export class YamlEditor {
   }
 
   private waitFor(match: (m: Message) => boolean): Promise<Message> {
-    return new Promise((resolve) => this.waiters.push({ match, resolve }));
+    return new Promise((resolve, reject) => this.waiters.push({ match, resolve, reject }));
   }
 
   private send(message: unknown): void {
