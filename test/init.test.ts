@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,6 +104,18 @@ describe('micro1 init in an empty folder', () => {
     expect([result.code, result.stderr]).toEqual([0, '']);
     expect(result.stdout).toContain('+ example');
     expect(result.stdout).toContain('1 to create');
+  });
+});
+
+describe('micro1 init from the built bin', () => {
+  it('scaffolds a folder where micro1-sync is not installed, whose config then loads', () => {
+    const bin = path.join(REPO, 'dist', 'bin.js');
+    expect(existsSync(bin), 'dist/bin.js is missing: run `npm run build` (npm test does)').toBe(true);
+    const root = fixture({});
+    const run = (...args: string[]) => execFileSync(process.execPath, [bin, ...args], { cwd: root, env: { PATH: process.env.PATH, NO_COLOR: '1' }, encoding: 'utf8' });
+    expect(run('init')).toContain('  wrote     micro1.config.ts\n');
+    for (const w of WORKFLOWS) expect(read(root, `.github/workflows/${w}`)).toBe(read(REPO, `.github/workflows/${w}`));
+    expect(run('validate')).toBe('1 valid interview; 0 errors, 0 warnings.\n');
   });
 });
 
