@@ -127,6 +127,32 @@ describe('yaml-language-server on what init wrote', () => {
     expect(alarms).toEqual([]);
   });
 
+  it('raises no alarm on what `init --import` wrote from micro1', async () => {
+    const box = await sandbox({
+      seed: [
+        { id: 'iv-1', body: { interview_name: 'Staff Engineer', skills: [{ name: 'Go', description: 'Concurrency' }], custom_question_list: [{ question: 'Why?', time: 2, type: 'text' }] } },
+        { id: 'iv-2', body: { interview_name: 'Designer', interview_language: 'fr', is_proctoring_required: false } },
+      ],
+    });
+    const root = fixture({});
+    expect((await runCli(['init', '--import'], root, { env: env(box) })).code).toBe(0);
+    const files = yamlFiles(root);
+    expect(files).toHaveLength(2);
+    const editor = await YamlEditor.open(root);
+    for (const file of files) expect([file, await editor.diagnostics(`interviews/${file}`)]).toEqual([file, []]);
+  });
+
+  it('resolves a modeline from the file’s own folder, and it overrides the globs', async () => {
+    const root = await initialised();
+    const editor = await YamlEditor.open(root);
+    const fragmentText = (schema: string) => `# yaml-language-server: $schema=${schema}\ninterview_language: en\n`;
+    // An interview-named file that says it is a fragment gets the fragment schema: no name needed.
+    expect(await editor.diagnostics('interviews/team/x.yaml', fragmentText('../../micro1.fragment.schema.json'))).toEqual([]);
+    // The README's old `../micro1.schema.json`, from a folder one deeper, names a file that is not there.
+    const wrong = await editor.diagnostics('interviews/team/y.yaml', fragmentText('../micro1.schema.json'));
+    expect(wrong.map((d) => d.message).join('\n')).toMatch(/Unable to load schema/);
+  });
+
   it('shows each error the tool finds in a file on the same line', async () => {
     const root = await initialised();
     write(root, BROKEN);
