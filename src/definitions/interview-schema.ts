@@ -48,11 +48,6 @@ export type DefinitionInput = z.infer<typeof definitionSchema>;
 export type FieldName = BodyField;
 export const KNOWN_KEYS: readonly string[] = ['id', 'extends', ...BODY_FIELDS];
 
-/** The JSON Schema of a definition file, for editors (yaml-language-server). */
-export function definitionJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(definitionSchema, { target: 'draft-7', io: 'input' }) as Record<string, unknown>;
-}
-
 type FieldSchemas = { [K in BodyField]: (typeof BODY)[K]['schema'] };
 
 function fieldSchemas(): FieldSchemas {
