@@ -75,7 +75,7 @@ const isIoBuiltin = (name: string) => IO_BUILTINS.has(name.replace(/^node:/, '')
  * text neutralisers it formats values with. Pure at run time.
  */
 const PURE_OUTSIDE_PLAN = [
-  'definitions/body-model.ts', 'definitions/canonical.ts', 'definitions/canonical-yaml.ts', 'definitions/interview-schema.ts',
+  'definitions/body-model.ts', 'definitions/canonical.ts', 'definitions/canonical-yaml.ts', 'definitions/interview-schema.ts', 'definitions/editor-schema.ts',
   'definitions/source-hash.ts', 'api/list-shape.ts', 'state/state-model.ts', 'diagnostics.ts', 'paths.ts', 'render/neutralise.ts', 'render/redact.ts',
 ];
 const PURE = (modules: Map<string, Module>) => [...[...modules.keys()].filter((m) => m.startsWith('plan/')), ...PURE_OUTSIDE_PLAN];
