@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -179,6 +179,25 @@ describe('micro1 init and hostile files', () => {
       expect(result.stderr).toContain(`Error: The file ${rel} is a symbolic link to ${path.join(outside, 'target.txt')}, outside the project\n  replace the link with the file itself`);
       expect(read(outside, 'target.txt')).toBe('{}\n');
     }
+  });
+});
+
+describe('micro1 init and linked folders', () => {
+  it('refuses to write through a folder that links out of the project, and writes nothing there', async () => {
+    const outside = fixture({});
+    const root = fixture({});
+    symlinkSync(outside, path.join(root, '.vscode'));
+    const result = await runCli(['init'], root);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `Error: Cannot write .vscode/settings.json: its folder .vscode is a link to ${outside}, outside the project\n  replace the link with a folder, or write .vscode/settings.json there yourself; then run \`micro1 init\` again\n`,
+    );
+    expect(readdirSync(outside)).toEqual([]);
+    // The hint holds: with a folder in place of the link, init finishes.
+    rmSync(path.join(root, '.vscode'));
+    const again = await runCli(['init'], root);
+    expect([again.code, again.stderr]).toEqual([0, '']);
+    expect(again.stdout).toContain('  wrote     .vscode/settings.json\n');
   });
 });
 

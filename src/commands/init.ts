@@ -1,6 +1,7 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CONFIG_NAMES, loadConfig } from '../config.js';
+import { Micro1Error } from '../errors.js';
 import { EDITOR_SCHEMA_NAMES, EDITOR_SCHEMAS, editorAssociations, editorSchemaText } from '../definitions/editor-schema.js';
 import { discoverFiles } from '../definitions/load-definitions.js';
 import { posixRelative } from '../paths.js';
@@ -66,6 +67,7 @@ export async function initCommand(options: InitOptions): Promise<InitOutcome> {
 /** Writes `text` to `rel` unless something is there; created exclusively, so not even a file made meanwhile is replaced. */
 function create(root: string, rel: string, text: string): InitStep {
   const file = path.join(root, rel);
+  refuseLinkedFolder(root, rel);
   try {
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, text, { flag: 'wx' });
@@ -73,6 +75,19 @@ function create(root: string, rel: string, text: string): InitStep {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return { file: rel, action: 'kept', why: 'exists' };
     throw writeFailure(error, rel);
+  }
+}
+
+/** A folder on the way that links out of the project (`.vscode -> /elsewhere`) would have init write there. */
+function refuseLinkedFolder(root: string, rel: string): void {
+  let existing = path.dirname(path.join(root, rel));
+  while (!existsSync(existing)) existing = path.dirname(existing);
+  const real = realpathSync(existing);
+  const inside = path.relative(realpathSync(root), real);
+  if (inside.startsWith('..') || path.isAbsolute(inside)) {
+    throw new Micro1Error('INIT_REFUSED', `Cannot write ${rel}: its folder ${posixRelative(root, existing)} is a link to ${real}, outside the project`, {
+      hint: `replace the link with a folder, or write ${rel} there yourself; then run \`micro1 init\` again`,
+    });
   }
 }
 

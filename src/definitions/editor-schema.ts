@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BODY, BODY_FIELDS } from './body-model.js';
+import { BODY, BODY_FIELDS, type BodyField } from './body-model.js';
 import { definitionSchema, fragmentSchema } from './interview-schema.js';
 
 /**
@@ -87,13 +87,13 @@ function objectSchema(schema: z.ZodObject): JsonSchema {
   const json = z.toJSONSchema(schema, { target: 'draft-7', io: 'input' }) as JsonSchema & { properties: Record<string, JsonSchema> };
   const properties: Record<string, JsonSchema> = {};
   for (const [key, property] of Object.entries(json.properties)) {
-    properties[key] = BODY_FIELDS.includes(key as never) ? bodyProperty(key as keyof typeof BODY, property) : { title: key, ...property, examples: OWN_EXAMPLES[key] };
+    properties[key] = isBodyField(key) ? bodyProperty(key, property) : { title: key, ...property, examples: OWN_EXAMPLES[key] };
   }
   return { ...json, properties };
 }
 
 /** A body field, with what an editor shows and completes: its name as title, its default, its example. */
-function bodyProperty(field: keyof typeof BODY, property: JsonSchema): JsonSchema {
+function bodyProperty(field: BodyField, property: JsonSchema): JsonSchema {
   const declared = BODY[field];
   const out: JsonSchema = { title: field, ...property, ...('default' in declared ? { default: declared.default } : {}), examples: [declared.example] };
   const items = property.items as (JsonSchema & { properties: Record<string, JsonSchema> }) | undefined;
@@ -111,4 +111,8 @@ function bodyProperty(field: keyof typeof BODY, property: JsonSchema): JsonSchem
     out.items = { ...items, properties: itemProperties };
   }
   return out;
+}
+
+function isBodyField(key: string): key is BodyField {
+  return (BODY_FIELDS as readonly string[]).includes(key);
 }
