@@ -77,7 +77,7 @@ const isIoBuiltin = (name: string) => IO_BUILTINS.has(name.replace(/^node:/, '')
 /** The API's shapes, as values: the list mapping and its language names. No request is made there. */
 const API_SHAPES = ['api/list-shape.ts', 'api/language-names.ts'];
 const PURE_OUTSIDE_PLAN = [
-  'definitions/body-model.ts', 'definitions/canonical.ts', 'definitions/canonical-yaml.ts', 'definitions/interview-schema.ts',
+  'definitions/body-model.ts', 'definitions/canonical.ts', 'definitions/canonical-yaml.ts', 'definitions/interview-schema.ts', 'definitions/editor-schema.ts',
   'definitions/source-hash.ts', ...API_SHAPES, 'state/state-model.ts', 'diagnostics.ts', 'paths.ts', 'render/neutralise.ts', 'render/redact.ts',
 ];
 const PURE = (modules: Map<string, Module>) => [...[...modules.keys()].filter((m) => m.startsWith('plan/')), ...PURE_OUTSIDE_PLAN];

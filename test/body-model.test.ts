@@ -12,7 +12,8 @@ import {
 } from '../src/definitions/body-model.js';
 import { canonicalBody } from '../src/definitions/canonical.js';
 import { formatDefinitionText, TOP_LEVEL_ORDER } from '../src/definitions/canonical-yaml.js';
-import { definitionJsonSchema, definitionSchema, KNOWN_KEYS } from '../src/definitions/interview-schema.js';
+import { editorSchema } from '../src/definitions/editor-schema.js';
+import { definitionSchema, KNOWN_KEYS } from '../src/definitions/interview-schema.js';
 import { DEFINITION_FORMAT } from '../src/definitions/load-definitions.js';
 import { fromListItem, listComparable, toListItem } from '../src/api/list-shape.js';
 import { plan } from '../src/plan/planner.js';
@@ -54,16 +55,16 @@ describe('the body declaration', () => {
 
   it('puts every field in the zod schema, the JSON Schema and the known keys, in order', () => {
     expect(Object.keys(definitionSchema.shape)).toEqual(['id', 'extends', ...FIELDS]);
-    const json = definitionJsonSchema() as { properties: Record<string, unknown>; required: string[] };
+    const json = editorSchema('interview', 'test') as { properties: Record<string, unknown>; else: { required: string[] } };
     expect(Object.keys(json.properties)).toEqual(['id', 'extends', ...FIELDS]);
-    expect(json.required).toEqual(['interview_name']);
+    expect(json.else.required).toEqual(['interview_name']);
     expect(KNOWN_KEYS).toEqual(['id', 'extends', ...FIELDS]);
     for (const f of FIELDS) expect(definitionSchema.safeParse({ interview_name: 'X', [f]: BODY[f].example }).success, f).toBe(true);
   });
 
   it('gives item keys their declared order in the schema, the canonical body and fmt', () => {
     expect(Object.keys(ITEM_KEYS).sort()).toEqual(FIELDS.filter((f) => 'item' in BODY[f]).sort());
-    const json = definitionJsonSchema() as { properties: Record<string, { items: { properties: Record<string, unknown> } }> };
+    const json = editorSchema('interview', 'test') as { properties: Record<string, { items: { properties: Record<string, unknown> } }> };
     const canonical = exampleBody() as unknown as Record<string, Record<string, unknown>[]>;
     for (const [field, keys] of Object.entries(ITEM_KEYS)) {
       expect(Object.keys(json.properties[field]!.items.properties), field).toEqual(keys);

@@ -226,8 +226,10 @@ describe('micro1 schema', () => {
     const result = await runCli(['schema'], fixture({}));
     expect([result.code, result.stderr]).toEqual([0, '']);
     const schema = JSON.parse(result.stdout) as Record<string, unknown>;
-    expect(schema).toMatchObject({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', required: ['interview_name'], additionalProperties: false });
-    const validator = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
+    expect(schema).toMatchObject({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', else: { required: ['interview_name'] }, additionalProperties: false });
+    // zod cannot read if/else: the name's condition is checked by a real editor in test/editor-lsp.test.ts.
+    const { if: _if, else: _else, ...unconditional } = schema;
+    const validator = z.fromJSONSchema(unconditional as Parameters<typeof z.fromJSONSchema>[0]);
 
     const examples = readdirSync(path.join(REPO, 'interviews'), { recursive: true, encoding: 'utf8' })
       .filter((f) => /\.ya?ml$/.test(f) && !f.split(path.sep).some((p) => p.startsWith('_')))
@@ -240,7 +242,6 @@ describe('micro1 schema', () => {
 
     for (const broken of [
       { interview_name: 'A', colour: 'blue' },
-      { skills: [] },
       { interview_name: 'A', interview_language: 'English' },
       { interview_name: 'A', selected_coding_language: 'perl' },
       { interview_name: 'A', skills: Array.from({ length: 11 }, (_, i) => ({ name: `S${i}` })) },

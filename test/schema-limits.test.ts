@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { definitionJsonSchema } from '../src/definitions/interview-schema.js';
+import { editorSchema } from '../src/definitions/editor-schema.js';
 import { loadDefinitions } from '../src/definitions/load-definitions.js';
 import { didYouMean } from '../src/suggest.js';
 import { fixture } from './helpers.js';
@@ -136,7 +136,7 @@ describe('custom questions', () => {
 
 describe('interview_language', () => {
   it('has the 36 documented codes in the JSON Schema', () => {
-    const properties = definitionJsonSchema().properties as Record<string, { enum?: string[] }>;
+    const properties = editorSchema('interview', 'test').properties as Record<string, { enum?: string[] }>;
     expect(properties.interview_language?.enum).toEqual(LANGUAGES);
     expect(LANGUAGES).toHaveLength(36);
   });
@@ -164,7 +164,7 @@ describe('interview_language', () => {
 
 describe('selected_coding_language', () => {
   it('has the 14 values of the create enum in the JSON Schema', () => {
-    const properties = definitionJsonSchema().properties as Record<string, { enum?: string[] }>;
+    const properties = editorSchema('interview', 'test').properties as Record<string, { enum?: string[] }>;
     expect(properties.selected_coding_language?.enum).toEqual(CODING);
     expect(CODING).toHaveLength(14);
   });

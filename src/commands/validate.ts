@@ -1,6 +1,9 @@
 import type { ResourceDefinition } from '../definitions/load-resources.js';
 import { KINDS } from '../kinds/kinds.js';
+import { sortDiagnostics } from '../diagnostics.js';
+import { staleEditorSchemas } from '../definitions/editor-schema-files.js';
 import { hasErrors, loadProject, type Project, type ProjectOptions } from '../project.js';
+import { TOOL_VERSION } from '../version.js';
 
 export interface ValidateOutcome {
   project: Project;
@@ -8,9 +11,13 @@ export interface ValidateOutcome {
   valid: boolean;
 }
 
-/** load config → load definitions and state → their diagnostics. Sends nothing and writes nothing. */
+/**
+ * load config → load definitions and state → their diagnostics, and the committed editor schemas'
+ * (out of date is a warning). Sends nothing and writes nothing.
+ */
 export async function validateCommand(options: ProjectOptions): Promise<ValidateOutcome> {
-  const project = await loadProject(options);
+  const loaded = await loadProject(options);
+  const project = { ...loaded, diagnostics: sortDiagnostics([...loaded.diagnostics, ...staleEditorSchemas(loaded.config.projectRoot, TOOL_VERSION)]) };
   return { project, valid: !hasErrors(project.diagnostics) };
 }
 

@@ -73,7 +73,11 @@ interface FieldDeclaration {
 /** Text, with messages naming `what`; shared with interview-schema.ts's own keys. */
 export const text = (what: string) =>
   z.string({ error: (issue) => (issue.input === undefined ? `${what} is required` : `${what} must be text`) });
-export const nonEmpty = (what: string) => text(what).refine((s) => s.trim() !== '', { error: `${what} must not be empty` });
+/**
+ * Text with something other than white space in it. A pattern rather than a refinement, so the JSON
+ * Schema says it too (`/\S/` holds exactly when `trim()` leaves something: both use JavaScript's white space).
+ */
+export const nonEmpty = (what: string) => text(what).regex(/\S/, { error: `${what} must not be empty` });
 const bool = (what: string) => z.boolean({ error: `${what} must be true or false` });
 
 const skill = z
@@ -138,19 +142,19 @@ export const BODY = {
     list: { name: 'interview_language', as: 'language-name' },
   },
   can_change_interview_language: {
-    schema: bool('can_change_interview_language').meta({ description: 'Default false' }),
+    schema: bool('can_change_interview_language').meta({ description: 'Whether the candidate can change the language (default false)' }),
     default: false,
     example: true,
     list: { name: 'can_change_interview_language', as: 'boolean' },
   },
   only_coding_round: {
-    schema: bool('only_coding_round').meta({ description: 'Default false' }),
+    schema: bool('only_coding_round').meta({ description: 'Whether the interview is a coding round only (default false)' }),
     default: false,
     example: true,
     list: { name: 'only_coding_round', as: 'boolean' },
   },
   is_coding_round_required: {
-    schema: bool('is_coding_round_required').meta({ description: 'Default false' }),
+    schema: bool('is_coding_round_required').meta({ description: 'Whether the coding round is required (default false)' }),
     default: false,
     example: true,
     list: { name: 'is_coding_round_required', as: 'boolean' },
@@ -169,7 +173,7 @@ export const BODY = {
     list: 'hidden',
   },
   is_proctoring_required: {
-    schema: bool('is_proctoring_required').meta({ description: 'Default true' }),
+    schema: bool('is_proctoring_required').meta({ description: 'Whether proctoring is required (default true)' }),
     default: true,
     example: false,
     list: { name: 'is_proctoring_required', as: 'boolean' },
@@ -245,8 +249,10 @@ export function declarationFingerprint(declaration: BodyDeclaration, revision = 
  * The fingerprint of BODY when the format was named by hand `micro1-sync/definition@1`. States in
  * users' repositories hold source hashes over that name: while the declaration means the same, the
  * name stays, so no state loses its shortcut (test/shortcut.test.ts pins the resulting hash).
+ * Re-pinned once, when "must not be empty" became the pattern `\S` instead of a refinement: the same
+ * strings pass, so files mean what they meant.
  */
-const FORMAT_1_FINGERPRINT = '87d24c7c6840d89e642a8f2f8398021df687ab970d7e828677ec1d32ad1227a2';
+const FORMAT_1_FINGERPRINT = 'e8565904ffc63081fc77ff69765b13ea9260eacc3a9eecc07a257ca093bc4310';
 
 /** The definition format the source hash covers: `@1`, or the fingerprint once BODY means something else. */
 export function definitionFormat(declaration: BodyDeclaration = BODY): string {

@@ -40,16 +40,13 @@ export const definitionSchema = z
   .meta({ title: 'micro1 interview definition', description: 'One micro1 AI interview, managed by micro1-sync' });
 
 /** A fragment (`_`-prefixed file): any body field, and further `extends`; never an `id`. */
-export const fragmentSchema = z.strictObject({ extends: extendsField.optional(), ...optionalBody });
+export const fragmentSchema = z
+  .strictObject({ extends: extendsField.optional(), ...optionalBody })
+  .meta({ title: 'micro1 interview fragment', description: 'Fields shared by the interviews that extend this file (any body field; never an id)' });
 
 export type DefinitionInput = z.infer<typeof definitionSchema>;
 export type FieldName = BodyField;
 export const KNOWN_KEYS: readonly string[] = ['id', 'extends', ...BODY_FIELDS];
-
-/** The JSON Schema of a definition file, for editors (yaml-language-server). */
-export function definitionJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(definitionSchema, { target: 'draft-7', io: 'input' }) as Record<string, unknown>;
-}
 
 type FieldSchemas = { [K in BodyField]: (typeof BODY)[K]['schema'] };
 
