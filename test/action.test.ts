@@ -22,6 +22,7 @@ import { fixture } from './helpers.js';
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const BIN = path.join(REPO, 'dist', 'bin.js');
 const run = promisify(execFile);
+let runs = 0;
 
 interface Step {
   name: string;
@@ -85,7 +86,7 @@ interface Run {
 async function runAction(workspace: string, inputs: Record<string, string>, options: { env?: Record<string, string>; installed?: boolean } = {}): Promise<Run> {
   const given = Object.fromEntries(Object.entries(action.inputs).map(([k, i]) => [k, inputs[k] ?? i.default]));
   const root = path.dirname(workspace);
-  const shims = path.join(root, `.shims-${Math.random().toString(36).slice(2)}`);
+  const shims = path.join(root, `.shims-${runs++}`);
   mkdirSync(shims);
   writeFileSync(
     path.join(shims, 'npx'),

@@ -97,22 +97,25 @@ describe('docs/commands.md: every command and flag of the CLI, and nothing else'
     expect(documented.sort()).toEqual(Object.keys(COMMANDS).sort());
   });
 
-  it("documents each command's every flag (long and short form) and positional in its own section", () => {
+  it("lists each command's every flag (long and short form) and positional in its section's table, and nothing else there", () => {
     const missing: string[] = [];
+    const extra: string[] = [];
     for (const [name, command] of Object.entries(COMMANDS)) {
       const section = commandSection(name);
       if (section === undefined) {
         missing.push(`micro1 ${name}: no section`);
         continue;
       }
-      const code = codeSpans(section.html).join('\n');
-      for (const [long, flag] of Object.entries(command.flags)) {
-        if (!new RegExp(`(^|[^\\w-])--${long}\\b`).test(code)) missing.push(`micro1 ${name} --${long}`);
-        if (flag.short !== undefined && !new RegExp(`(^|[^\\w-])-${flag.short}\\b`).test(code)) missing.push(`micro1 ${name} -${flag.short}`);
-      }
-      for (const arg of Object.keys(spec(name))) if (!code.includes(arg)) missing.push(`micro1 ${name} ${arg}`);
+      // The first cell of each table row: `-o, --out FILE`, `--json`, `PLANFILE`, `show KEY`.
+      const rows = [...section.html.matchAll(/<tr>\s*<td><code>([^<]+)<\/code><\/td>/g)].map((m) => decodeEntities(m[1]!));
+      const declared = new Map<string, string>();
+      for (const [long, flag] of Object.entries(command.flags)) declared.set(`${flag.short ? `-${flag.short}, ` : ''}--${long}${flag.value ? ` ${flag.value}` : ''}`, `--${long}`);
+      for (const arg of Object.keys(spec(name))) declared.set(arg, arg);
+      for (const [row, what] of declared) if (!rows.includes(row)) missing.push(`micro1 ${name}: no row \`${row}\` (${what})`);
+      for (const row of rows) if (!declared.has(row)) extra.push(`micro1 ${name}: row \`${row}\` is not declared`);
     }
     expect(missing).toEqual([]);
+    expect(extra).toEqual([]);
   });
 
   it('names no command or flag the CLI does not declare, wherever in the docs or the README it is written', () => {
@@ -188,6 +191,14 @@ describe('links between the README and the docs pages', () => {
       for (const m of renderGfm(read(page)).html.matchAll(/<a href="([^"#]+)/g)) linked.add(path.posix.normalize(path.posix.join(path.posix.dirname(page), m[1]!)));
     }
     expect(pages().filter((p) => p.startsWith('docs/') && p !== 'docs/README.md' && !linked.has(p))).toEqual([]);
+  });
+});
+
+describe('wording', () => {
+  it('reads as reference, not as change notes', () => {
+    const notes = /\b(now fixed|added for|existed before|used to|previously|new in|from now on)\b|\(was:/gi;
+    const found = pages().flatMap((page) => [...read(page).matchAll(notes)].map((m) => `${page}: "${m[0]}"`));
+    expect(found).toEqual([]);
   });
 });
 

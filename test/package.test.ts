@@ -51,6 +51,13 @@ describe('the npm package', () => {
     expect(paths.filter((p) => /^\.github\/workflows\/micro1[^/]*\.yml$/.test(p)).length).toBeGreaterThan(0);
   });
 
+  it('ships every JSON Schema file the repository commits for editors', async () => {
+    const { stdout } = await run('git', ['ls-files', '--', '*.schema.json', 'schemas/'], { cwd: REPO });
+    const committed = stdout.split('\n').filter((p) => p !== '' && !p.startsWith('test/'));
+    const paths = packed.map((f) => f.path);
+    expect(committed.filter((p) => !paths.includes(p))).toEqual([]);
+  });
+
   it('ships no tests, sources, source maps, release workflow or anything secret-looking', () => {
     const wrong = packed.map((f) => f.path).filter((p) => /^(test|src|\.ci|interviews|node_modules)\//.test(p) || /\.map$|\.tsbuildinfo$|(^|\/)\.env|(^|\/)\.npmrc$|\.pem$|\.key$|\.tgz$/.test(p) || p === '.github/workflows/release.yml');
     expect(wrong).toEqual([]);
