@@ -22,7 +22,6 @@ import { fixture } from './helpers.js';
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const BIN = path.join(REPO, 'dist', 'bin.js');
 const run = promisify(execFile);
-let runs = 0;
 
 interface Step {
   name: string;
@@ -85,9 +84,8 @@ interface Run {
 
 async function runAction(workspace: string, inputs: Record<string, string>, options: { env?: Record<string, string>; installed?: boolean } = {}): Promise<Run> {
   const given = Object.fromEntries(Object.entries(action.inputs).map(([k, i]) => [k, inputs[k] ?? i.default]));
-  const root = path.dirname(workspace);
-  const shims = path.join(root, `.shims-${runs++}`);
-  mkdirSync(shims);
+  // The runner's own files (shims, $GITHUB_OUTPUT, the step summary) live outside the workspace.
+  const shims = fixture({});
   writeFileSync(
     path.join(shims, 'npx'),
     [
