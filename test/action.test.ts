@@ -242,7 +242,9 @@ describe('command: plan', () => {
     const workspace = fixture(projectFiles(box, '', { 'eng/go': GO }));
     const result = await runAction(workspace, {}, { installed: false });
     expect(result.outcome).toBe('failure');
-    expect(result.steps.micro1!.stdout).toMatch(/^::error title=micro1-sync action::micro1-sync is not installed in .*, so there is no micro1 to run\. Add it with npm install --save-dev micro1-sync, commit package-lock\.json, and run npm ci before this step\.\n$/);
+    expect(result.steps.micro1!.stdout).toMatch(
+      /^::error title=micro1-sync action::micro1-sync is not installed in .*, so there is no micro1 to run\. Add it to the devDependencies of package\.json \(see Install in the micro1-sync README: from npm, a git URL or a tarball\), commit package-lock\.json, and run npm ci before this step\.\n$/,
+    );
   });
 });
 
