@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { COMMANDS, EXIT } from '../src/cli-commands/index.js';
 import { CONFIG_SCHEMA } from '../src/config.js';
+import { BODY_DEFAULTS, BODY_FIELDS, CODING_LANGUAGES, INTERVIEW_LANGUAGES, MAX_QUESTIONS, MAX_SKILLS, QUESTION_MINUTES, QUESTION_TYPES } from '../src/definitions/body-model.js';
 import { decodeEntities, renderGfm } from './render-harness.js';
 
 /**
@@ -163,6 +164,39 @@ describe('docs/configuration.md: every setting of the config, and nothing else',
     const example = [...html.matchAll(/<pre><code class="language-ts">([\s\S]*?)<\/code><\/pre>/g)].map((m) => decodeEntities(m[1]!)).join('\n');
     const leaves = settingPaths(CONFIG_SCHEMA).map((p) => p.split('.').at(-1)!);
     expect(leaves.filter((leaf) => !new RegExp(`\\b${leaf}:`).test(example))).toEqual([]);
+  });
+});
+
+describe('docs/definitions.md: every field of the body declaration, with its default and limits', () => {
+  const rows = () =>
+    new Map(
+      [...renderGfm(read('docs/definitions.md')).html.matchAll(/<tr>\s*<td><code>([^<]+)<\/code><\/td>([\s\S]*?)<\/tr>/g)].map((m) => [decodeEntities(m[1]!), visible(m[2]!.replace(/<\/td>/g, ' |'))]),
+    );
+
+  it('has a row per field of body-model.ts, then id and extends, in that order', () => {
+    expect([...rows().keys()]).toEqual([...BODY_FIELDS, 'id', 'extends']);
+  });
+
+  it("gives each field's default and the limits the declaration enforces", () => {
+    const table = rows();
+    const wrong: string[] = [];
+    for (const [field, value] of Object.entries(BODY_DEFAULTS)) {
+      // The default column, as shown: `en`, `""`, `[]`, `false`.
+      const shown = typeof value === 'string' && value !== '' ? value : JSON.stringify(value);
+      const cell = (table.get(field) ?? '').split(' |')[1]?.trim();
+      if (cell !== shown) wrong.push(`${field}: default ${shown}, documented ${String(cell)}`);
+    }
+    const limits: [string, (string | number)[]][] = [
+      ['skills', [`at most ${MAX_SKILLS}`]],
+      ['custom_question_list', [`at most ${MAX_QUESTIONS}`, `${QUESTION_MINUTES.min}–${QUESTION_MINUTES.max} minutes`, ...QUESTION_TYPES]],
+      ['interview_language', [`${INTERVIEW_LANGUAGES.length} codes`, ...INTERVIEW_LANGUAGES]],
+      ['selected_coding_language', [...CODING_LANGUAGES]],
+    ];
+    for (const [field, needles] of limits) {
+      const words = new Set((table.get(field) ?? '').split(/[\s|:;,]+/));
+      for (const n of needles) if (!(String(n).includes(' ') ? (table.get(field) ?? '').includes(String(n)) : words.has(String(n)))) wrong.push(`${field}: ${n}`);
+    }
+    expect(wrong).toEqual([]);
   });
 });
 
