@@ -160,6 +160,27 @@ describe('docs/configuration.md: every setting of the config, and nothing else',
     expect(rows.sort()).toEqual(settingPaths(CONFIG_SCHEMA).sort());
   });
 
+  it('lists every environment variable the product reads', () => {
+    const env = sections(html).find((s) => s.title === 'Environment variables');
+    expect(env, 'an "Environment variables" section').toBeDefined();
+    const documented = new Set(codeSpans(env!.html).map((c) => c.split('=')[0]!));
+    const read = new Set<string>();
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const file = path.join(dir, entry.name);
+        // The sandbox and the demo are not the product a user configures.
+        if (entry.isDirectory()) {
+          if (entry.name !== 'sandbox') walk(file);
+        } else if (entry.name.endsWith('.ts') && entry.name !== 'demo.ts') {
+          for (const m of readFileSync(file, 'utf8').matchAll(/\benv\.([A-Z][A-Z0-9_]+)\b/g)) read.add(m[1]!);
+        }
+      }
+    };
+    walk(path.join(REPO, 'src'));
+    expect(read.size).toBeGreaterThan(3);
+    expect([...read].filter((name) => !documented.has(name))).toEqual([]);
+  });
+
   it('shows every setting in the example config too', () => {
     const example = [...html.matchAll(/<pre><code class="language-ts">([\s\S]*?)<\/code><\/pre>/g)].map((m) => decodeEntities(m[1]!)).join('\n');
     const leaves = settingPaths(CONFIG_SCHEMA).map((p) => p.split('.').at(-1)!);
