@@ -87,6 +87,10 @@ describe('the npm package', () => {
     mkdirSync(tarballs);
     const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tarballs], { cwd: REPO, env: npmEnv(), maxBuffer: 64 * 1024 * 1024 });
     const tarball = path.join(tarballs, (JSON.parse(stdout) as { filename: string }[])[0]!.filename);
+    // The README's install lines name this very tarball and tag.
+    const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
+    expect(readme).toContain(`npm install --save-dev ../micro1-sync/${path.basename(tarball)}`);
+    expect(readme).toContain(`micro1-sync.git#v${pkg.version}`);
     const lock = JSON.parse(readFileSync(path.join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; devOptional?: boolean }> };
     const runtime = Object.entries(lock.packages).filter(([where, p]) => where !== '' && p.dev !== true && p.devOptional !== true).map(([where]) => where);
     expect(runtime.map((where) => where.replace(/^.*node_modules\//, ''))).toEqual(expect.arrayContaining(Object.keys(JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')).dependencies)));
