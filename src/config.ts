@@ -41,7 +41,8 @@ const number = (min: number, max: number, options: { integer?: boolean } = {}) =
 };
 const text = (what: string) => z.string({ error: `must be ${what}` }).min(1, { error: `must be ${what}` });
 const baseUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://public.api.micro1.ai' });
-const configSchema = z.strictObject({
+/** The one declaration of every setting (docs/configuration.md is checked against it). */
+export const CONFIG_SCHEMA = z.strictObject({
   interviews: text('a folder path').optional(),
   webhooks: text('a folder path').optional(),
   state: text('a file path').optional(),
@@ -70,7 +71,7 @@ const configSchema = z.strictObject({
     .optional(),
 });
 
-export type Micro1Config = z.input<typeof configSchema>;
+export type Micro1Config = z.input<typeof CONFIG_SCHEMA>;
 
 /** For `micro1.config.ts`: returns its argument, and gives editors the types. */
 export function defineConfig(config: Micro1Config): Micro1Config {
@@ -104,7 +105,7 @@ export async function loadConfig(options: { cwd: string; configPath?: string; en
   }
   const raw = file === undefined ? {} : await importConfig(file);
   const display = file === undefined ? '' : path.relative(options.cwd, file).split(path.sep).join('/') || file;
-  const parsed = configSchema.safeParse(raw);
+  const parsed = CONFIG_SCHEMA.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     if (issue.code === 'unrecognized_keys') {
@@ -114,7 +115,7 @@ export async function loadConfig(options: { cwd: string; configPath?: string; en
       throw new Micro1Error('CONFIG_INVALID', `${display}: unknown setting "${[...issue.path, key].join('.')}"`, suggestion ? { hint: `did you mean "${suggestion}"?` } : {});
     }
     throw new Micro1Error('CONFIG_INVALID', `${display}: ${issue.path.join('.') || 'the default export'}: ${issue.message}`, {
-      hint: 'see the Configuration section of the README',
+      hint: 'every setting and its range: docs/configuration.md in micro1-sync (node_modules/micro1-sync/docs/configuration.md)',
     });
   }
   const c = parsed.data;

@@ -113,7 +113,7 @@ describe('loadConfig', () => {
     ['[]', 'the default export: Invalid input: expected object, received array'],
   ])('refuses a bad value: %s', async (json, detail) => {
     const error = await rejection(loadConfig({ cwd: fixture({ 'micro1.config.json': json }), env: {} }));
-    expect([error.code, error.message, error.hint]).toEqual(['CONFIG_INVALID', `micro1.config.json: ${detail}`, 'see the Configuration section of the README']);
+    expect([error.code, error.message, error.hint]).toEqual(['CONFIG_INVALID', `micro1.config.json: ${detail}`, 'every setting and its range: docs/configuration.md in micro1-sync (node_modules/micro1-sync/docs/configuration.md)']);
   });
 
   it('reports a config that cannot be loaded', async () => {
