@@ -478,8 +478,12 @@ describe('the apply job, on a push to main', () => {
     ]);
     expect(box.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /interview', 'POST /interview']);
     expect(box.requests.every((r) => r.headers['x-api-key'] === '***')).toBe(true);
+    const idOf = (name: string) => box.interviews().find((i) => i.body.interview_name === name)!.id;
+    const link = (key: string, id: string) => `- \`${key}\` (id \`${id}\`): \`https://interview.micro1.ai/intro/micro1?uid=${id}\`\n`;
     expect(steps.apply!.summary).toBe(
-      '### micro1 apply\n\n**Apply complete: 2 created, 0 updated, 0 deleted, 0 failed.**\n\nPlan: 2 to create, 0 to update, 0 to delete, 0 unchanged.\n\nState saved to `.micro1/state.json` (2 requests sent).\n',
+      '### micro1 apply\n\n**Apply complete: 2 created, 0 updated, 0 deleted, 0 failed.**\n\nPlan: 2 to create, 0 to update, 0 to delete, 0 unchanged.\n\n' +
+        `#### Invite links\n\n${link('eng/go', idOf('Go Engineer'))}${link('sales/ae', idOf('Account Executive'))}\n` +
+        'State saved to `.micro1/state.json` (2 requests sent).\n',
     );
     expect(await originLog(repo.origin)).toEqual([
       'github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>: micro1: record applied state [skip ci]',
