@@ -378,3 +378,15 @@ describe('hints in a cut step summary', () => {
     expect((await runCli(plan, dir)).stdout.match(/no longer managed/g)).toHaveLength(30);
   });
 });
+
+describe('the API key hint', () => {
+  it('`export MICRO1_API_KEY=<key>`: with the variable set as shown, the same command runs', async () => {
+    const box = await sandbox();
+    const dir = project({ 'eng/go': GO });
+    const noKey = await runCli(['apply', '--auto-approve'], dir, { env: { MICRO1_API_URL: box.url } });
+    expect(noKey.stderr).toBe('Error: No API key: the environment variable MICRO1_API_KEY is not set\n  export MICRO1_API_KEY=<your micro1 API key> (the key is never read from a file)\n');
+    const variable = /export (\w+)=/.exec(noKey.stderr)![1]!;
+    const applied = await runCli(['apply', '--auto-approve'], dir, { env: { MICRO1_API_URL: box.url, [variable]: API_KEY } });
+    expect(applied.stdout).toContain('Apply complete: 1 created');
+  });
+});
