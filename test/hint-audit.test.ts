@@ -341,3 +341,52 @@ describe('hints in a cut Markdown comment', () => {
     expect((all.stdout + all.stderr).match(/interview_language/g)!.length).toBeGreaterThanOrEqual(900);
   });
 });
+
+describe('hints in a cut step summary', () => {
+  it('"`micro1 links` lists them all" when the invite links do not fit', async () => {
+    const { renderApplyMarkdown } = await import('../src/render/render-markdown.js');
+    const box = await sandbox();
+    const files = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`team/i${String(i).padStart(2, '0')}`, `interview_name: I${i}\n`]));
+    const dir = project(files);
+    const { outcome } = await apply(dir, box);
+    if (outcome.kind !== 'applied') throw new Error(outcome.kind);
+    const md = renderApplyMarkdown(outcome.result, outcome.plan, outcome.statePath, { limit: { max: 3000, unit: 'bytes' } });
+    expect(Buffer.byteLength(md)).toBeLessThanOrEqual(3000);
+    const cut = /_(\d+) more invite links not shown: `micro1 links` lists them all\._/.exec(md);
+    expect(cut, md).not.toBeNull();
+    const links = commandAfter(md, 'more invite links not shown');
+    expect(links).toEqual(['links']);
+    const listed = (await runCli(links, dir)).stdout.trim().split('\n');
+    expect(listed).toHaveLength(40);
+    for (const line of listed) expect(line).toMatch(/^team\/i\d\d {2}\S+ {2}https:\/\/interview\.micro1\.ai\//);
+  });
+
+  it('"`micro1 plan` lists them all" when the warnings of a no-op apply do not fit', async () => {
+    const { renderNoChangesMarkdown } = await import('../src/render/render-markdown.js');
+    const { planCommand } = await import('../src/commands/plan.js');
+    const box = await sandbox();
+    const files = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`old/i${String(i).padStart(2, '0')}`, `interview_name: I${i}\n`]));
+    const dir = project({ ...files, keep: 'interview_name: Keep\n' });
+    await apply(dir, box);
+    rmSync(path.join(dir, 'interviews/old'), { recursive: true });
+    const planned = await planCommand({ cwd: dir, env: {}, targets: [], excludes: [] });
+    if (planned.kind !== 'planned') throw new Error(planned.kind);
+    const md = renderNoChangesMarkdown(planned.plan, { limit: { max: 2000, unit: 'bytes' } });
+    expect(md).toMatch(/_\d+ more warnings not shown: `micro1 plan` lists them all\._/);
+    const plan = commandAfter(md, 'more warnings not shown');
+    expect(plan).toEqual(['plan']);
+    expect((await runCli(plan, dir)).stdout.match(/no longer managed/g)).toHaveLength(30);
+  });
+});
+
+describe('the API key hint', () => {
+  it('`export MICRO1_API_KEY=<key>`: with the variable set as shown, the same command runs', async () => {
+    const box = await sandbox();
+    const dir = project({ 'eng/go': GO });
+    const noKey = await runCli(['apply', '--auto-approve'], dir, { env: { MICRO1_API_URL: box.url } });
+    expect(noKey.stderr).toBe('Error: No API key: the environment variable MICRO1_API_KEY is not set\n  export MICRO1_API_KEY=<your micro1 API key> (the key is never read from a file)\n');
+    const variable = /export (\w+)=/.exec(noKey.stderr)![1]!;
+    const applied = await runCli(['apply', '--auto-approve'], dir, { env: { MICRO1_API_URL: box.url, [variable]: API_KEY } });
+    expect(applied.stdout).toContain('Apply complete: 1 created');
+  });
+});

@@ -89,6 +89,9 @@ describe('requests abandoned in flight', () => {
     expect(text).toContain('Apply interrupted: 0 created, 0 updated, 0 deleted, 0 failed, 1 outcome unknown.\n');
     expect(text).toContain('  ? interviews/eng/go.yaml  update eng/go: abandoned while in flight (apply was interrupted): micro1 may or may not have made the change\n');
     expect(text).toContain('      the next `micro1 apply` sends it again (an update or delete sent twice does no harm)\n');
+    // Under GitHub Actions: a warning, not a failure.
+    const { applyFailureAnnotations } = await import('../src/render/github.js');
+    expect(applyFailureAnnotations(outcome.result.failures, (f) => f)).toMatch(/^::warning file=interviews\/eng\/go\.yaml,title=micro1 apply%3A update eng\/go%3A outcome unknown::abandoned while in flight/);
     // As the hint says: the next apply sends it again.
     const again = await runCli(['apply', '--auto-approve'], dir, { env: env(box) });
     expect(again.stdout).toContain('Apply complete: 0 created, 1 updated, 0 deleted, 0 failed.');

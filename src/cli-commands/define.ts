@@ -52,7 +52,7 @@ export interface Command {
 }
 
 export const HELP_FLAG = { type: 'boolean', short: 'h', help: 'this help' } as const satisfies Flag;
-export const CONFIG_FLAG = { type: 'string', short: 'c', value: 'PATH', help: 'config file (default: micro1.config.{ts,mjs,js,json} in this folder or the nearest above it, up to the repository root)' } as const satisfies Flag;
+export const CONFIG_FLAG = { type: 'string', short: 'c', value: 'PATH', help: 'config file (default: the nearest micro1.config.{ts,mjs,js,json} from here up to the repo root)' } as const satisfies Flag;
 export const SELECTION_FLAGS = {
   target: { type: 'strings', value: 'KEY', help: 'only this interview key, folder or glob (repeatable)' },
   exclude: { type: 'strings', value: 'KEY', help: 'leave this key, folder or glob out (repeatable)' },

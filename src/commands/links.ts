@@ -6,6 +6,7 @@ import { selectLinks, withLiveLinks, type LinkRow } from '../plan/invite-links.j
 import type { ProjectOptions } from '../project.js';
 import { posixRelative } from '../paths.js';
 import { loadState, openForWriting } from '../state/state-store.js';
+import type { State } from '../state/state.js';
 
 export interface LinksCommandOptions extends ProjectOptions {
   /** Keys, folders or globs; empty for every managed interview. */
@@ -31,7 +32,7 @@ export async function linksCommand(options: LinksCommandOptions): Promise<LinksO
   const config = await loadConfig(options);
   const display = (absolute: string) => posixRelative(config.projectRoot, absolute);
   const statePath = display(config.stateFile);
-  let state;
+  let state: State;
   let recorded: number | undefined;
   if (options.refresh) {
     const connection = connect(config, options.env, { clock: options.clock ?? systemClock, notice: options.notice });

@@ -281,14 +281,18 @@ function renames(changes: readonly Change[], entries: ReadonlyMap<string, StateE
   for (const c of changes) {
     if (c.action !== 'create' || c.note !== undefined) continue;
     const name = c.after!.interview_name;
-    creates.set(name, [...(creates.get(name) ?? []), c]);
+    const same = creates.get(name);
+    if (same === undefined) creates.set(name, [c]);
+    else same.push(c);
   }
   const out = new Map<string, Change>();
   if (creates.size === 0) return out;
   const orphansByName = new Map<string, string[]>();
   for (const [key, entry] of entries) {
     if (desiredKeys.has(key) || movedFrom.has(key)) continue;
-    orphansByName.set(entry.spec.interview_name, [...(orphansByName.get(entry.spec.interview_name) ?? []), key]);
+    const same = orphansByName.get(entry.spec.interview_name);
+    if (same === undefined) orphansByName.set(entry.spec.interview_name, [key]);
+    else same.push(key);
   }
   for (const [name, keys] of orphansByName) {
     const candidates = creates.get(name);

@@ -107,7 +107,9 @@ export function planWarningAnnotations(warnings: readonly PlanWarning[]): string
 export function applyFailureAnnotations(failures: readonly ApplyFailure[], where: (file: string) => string): string {
   return lines(
     failures.map((f) =>
-      workflowCommand({ level: 'error', file: where(f.file), title: `micro1 apply: ${f.action} ${visible(f.key)} failed`, message: withHint(f.message, f.hint) }),
+      f.outcomeUnknown
+        ? workflowCommand({ level: 'warning', file: where(f.file), title: `micro1 apply: ${f.action} ${visible(f.key)}: outcome unknown`, message: withHint(f.message, f.hint) })
+        : workflowCommand({ level: 'error', file: where(f.file), title: `micro1 apply: ${f.action} ${visible(f.key)} failed`, message: withHint(f.message, f.hint) }),
     ),
   );
 }
