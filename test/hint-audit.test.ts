@@ -94,7 +94,7 @@ describe('hints about saved plans', () => {
     expect(stale.stderr).toContain('is stale');
     const again = commandAfter(stale.stderr, 'run');
     expect(again).toEqual(['plan', '--out', 'p.json']);
-    expect((await runCli(again, dir)).code).toBe(0);
+    expect((await runCli(again, dir, { env: env(box) })).code).toBe(0);
 
     // Edited: the plan file itself was changed.
     const plan = readFileSync(path.join(dir, 'p.json'), 'utf8');
@@ -102,7 +102,7 @@ describe('hints about saved plans', () => {
     const tampered = await runCli(applyIt!, dir, { env: env(box) });
     expect(tampered.stderr).toContain('was modified after it was written');
     expect(commandAfter(tampered.stderr, 'a saved plan is applied')).toEqual(['plan', '--out', 'FILE']);
-    expect((await runCli(['plan', '--out', 'p.json'], dir)).code).toBe(0);
+    expect((await runCli(['plan', '--out', 'p.json'], dir, { env: env(box) })).code).toBe(0);
     expect((await runCli(applyIt!, dir, { env: env(box) })).code).toBe(0);
     expect(box.interviews().map((i) => i.body.interview_language)).toEqual(['de']);
   });
@@ -122,16 +122,21 @@ describe('hints after an apply that stopped short', () => {
   });
 
   it('micro1 unreachable: "then run `micro1 apply` again" applies once it is reachable', async () => {
-    const box = await sandbox();
+    // micro1 is down at its own address, then back at the same one: the state's host is that address all along.
+    const port = await closedPort();
     // No retries, so the five failed connections that stop the run come at once, with no backoff to wait out.
     const files = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`i${i}`, `interview_name: I${i}\n`]));
     const dir = project(files, { apply: { concurrency: 1, requestsPerSecond: 1000, maxRetries: 0 } });
-    const down = await runCli(['apply', '--auto-approve'], dir, { env: env(box, { MICRO1_API_URL: `http://127.0.0.1:${await closedPort()}` }) });
+    const url = `http://127.0.0.1:${port}`;
+    const down = await runCli(['apply', '--auto-approve'], dir, { env: { MICRO1_API_KEY: API_KEY, MICRO1_API_URL: url } });
     const said = down.stdout + down.stderr;
     expect(said).toContain('Apply stopped: micro1 could not be reached');
     const next = commandAfter(said, 'then run');
     expect(next).toEqual(['apply']);
-    expect((await runAsPerson(next, dir, env(box))).stdout).toContain('Apply complete: 6 created');
+    const box = await sandbox({ port });
+    expect(box.url).toBe(url);
+    const retried = await runAsPerson(next, dir, env(box));
+    expect(retried.stdout).toContain('Apply complete: 6 created');
   });
 
   it('deletes past the thresholds: `micro1 apply --force` deletes them', async () => {
@@ -159,7 +164,7 @@ describe('hints of plan about the state', () => {
     const forget = commandAfter(planned.stdout, 'or run');
     expect(forget).toEqual(['forget', 'sales/ae']);
     expect((await runCli(forget, dir)).code).toBe(0);
-    expect((await runCli(['plan'], dir)).stdout).toBe('No changes. 1 interview already matches micro1.\n');
+    expect((await runCli(['plan'], dir, { env: env(box) })).stdout).toBe(`Target: ${box.url}\n\nNo changes. 1 interview already matches micro1.\n`);
     expect(box.interviews()).toHaveLength(2);
   });
 

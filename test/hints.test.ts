@@ -92,7 +92,7 @@ describe('a file renamed without a pinned id', () => {
     const [command] = commandsIn(hint);
     expect(command).toEqual(['state', 'mv', 'eng/go', 'eng/golang']);
     expect((await runCli(command!, dir)).code).toBe(0);
-    expect((await runCli(['plan'], dir)).stdout).toBe('No changes. 1 interview already matches micro1.\n');
+    expect((await runCli(['plan'], dir, { env: env(box) })).stdout).toBe(`Target: ${box.url}\n\nNo changes. 1 interview already matches micro1.\n`);
     const sent = box.requests.length;
     expect((await runCli(['apply', '--auto-approve', '--prune'], dir, { env: env(box) })).stdout).toContain('No changes.');
     expect(box.requests.length).toBe(sent);

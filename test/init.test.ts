@@ -212,6 +212,6 @@ describe('micro1 init --import', () => {
     expect(result.stdout).toContain('Staff Engineer');
     expect(Object.keys(readState(path.join(root, '.micro1/state.json')).interviews)).toEqual(['staff-engineer']);
     const plan = await runCli(['plan'], root, { env: env(box) });
-    expect(plan.stdout).toBe('No changes. 1 interview already matches micro1.\n');
+    expect(plan.stdout).toBe(`Target: ${box.url}\n\nNo changes. 1 interview already matches micro1.\n`);
   });
 });

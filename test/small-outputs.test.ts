@@ -37,7 +37,7 @@ describe('applying a saved plan', () => {
     const dir = project({ 'eng/go': GO, 'sales/ae': SALES, 'eng/data': DATA });
     expect((await runCli(['apply', '--auto-approve'], dir, { env: env(box) })).code).toBe(0);
     writeFileSync(path.join(dir, 'interviews/eng/go.yaml'), `${GO}interview_language: de\n`);
-    const planned = await runCli(['plan', '--out', 'p.json'], dir);
+    const planned = await runCli(['plan', '--out', 'p.json'], dir, { env: env(box) });
     expect(planned.stdout).toContain('Plan: 0 to create, 1 to update, 0 to delete, 2 unchanged.');
     const applied = await runCli(['apply', 'p.json'], dir, { env: env(box) });
     expect(applied.code).toBe(0);

@@ -35,6 +35,8 @@ describe('plan shows webhooks', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
       [
+        'Target: https://public.api.micro1.ai',
+        '',
         'micro1 will perform the following actions:',
         '',
         '  + eng/backend  (create)  interviews/eng/backend.yaml',
@@ -54,7 +56,7 @@ describe('plan shows webhooks', () => {
   it('a project without webhooks/ plans exactly as before, with no resources in the JSON', async () => {
     const dir = project({ 'eng/backend': INTERVIEW });
     const json = JSON.parse((await runCli(['plan', '--json'], dir)).stdout) as Record<string, unknown>;
-    expect(Object.keys(json)).toEqual(['format_version', 'tool', 'state', 'summary', 'changes', 'warnings', 'diagnostics']);
+    expect(Object.keys(json)).toEqual(['format_version', 'tool', 'state', 'target', 'summary', 'changes', 'warnings', 'diagnostics']);
   });
 
   it('JSON lists webhook changes with their kind, and counts them', async () => {
@@ -111,7 +113,7 @@ describe('apply webhooks against the sandbox', () => {
     expect(written.webhooks['ats/reports']).toMatchObject({ kind: 'webhook', id: hooks.find((h) => h.body.event === 'interview_report.created')!.id });
 
     const again = await runCli(['plan', '--detailed-exitcode'], dir, { env: env(box) });
-    expect([again.code, again.stdout]).toEqual([0, 'No changes. 1 interview and 2 webhooks already match micro1.\n']);
+    expect([again.code, again.stdout]).toEqual([0, `Target: ${box.url}\n\nNo changes. 1 interview and 2 webhooks already match micro1.\n`]);
 
     writeFileSync(path.join(dir, 'webhooks/ats/reports.yaml'), ATS.replace('ats.example.com', 'evil.example.net'));
     const planned = await runCli(['plan'], dir);
@@ -188,10 +190,10 @@ describe('apply webhooks against the sandbox', () => {
   it('applies a saved plan with webhooks exactly, and refuses it once a webhook file changed', async () => {
     const box = await sandbox();
     const dir = withHooks({ 'ats/reports': ATS }, {});
-    expect((await runCli(['plan', '--out', 'p.plan'], dir)).code).toBe(0);
+    expect((await runCli(['plan', '--out', 'p.plan'], dir, { env: env(box) })).code).toBe(0);
     const { outcome } = await apply(dir, box, { planFile: 'p.plan' });
     expect(outcome.kind === 'applied' && outcome.result).toMatchObject({ created: 1 });
-    expect((await runCli(['plan', '--out', 'q.plan'], dir)).code).toBe(0);
+    expect((await runCli(['plan', '--out', 'q.plan'], dir, { env: env(box) })).code).toBe(0);
     writeFileSync(path.join(dir, 'webhooks/ats/reports.yaml'), STARTED);
     await expect(apply(dir, box, { planFile: 'q.plan' })).rejects.toMatchObject({ code: 'PLAN_STALE', message: 'The saved plan q.plan is stale: webhooks/ats/reports.yaml changed since' });
   });

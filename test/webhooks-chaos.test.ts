@@ -77,7 +77,7 @@ describe('chaos: kill -9 during an apply of webhook changes', () => {
       expect(stored.find((h) => h.id === entry.id)?.body.url, `micro1's copy of hook ${i}`).toBe(hookUrl(i, v));
     }
     const plan = await runCli(['plan', '--detailed-exitcode'], world.dir, { env: { MICRO1_API_URL: world.box.url, MICRO1_API_KEY: API_KEY } });
-    expect([plan.code, plan.stdout]).toEqual([0, `No changes. 10 interviews and ${hooks.size} webhooks already match micro1.\n`]);
+    expect([plan.code, plan.stdout]).toEqual([0, `Target: ${world.box.url}\n\nNo changes. 10 interviews and ${hooks.size} webhooks already match micro1.\n`]);
     console.log(`webhook chaos figures ${JSON.stringify({ kills, byTrigger: world.stats.byTrigger, requestKills: world.stats.byRequest, replays: world.stats.replays, takeovers: world.stats.takeovers })}`);
     expect(world.stats.byRequest['POST+commit'] ?? 0).toBeGreaterThan(0);
   }, 240_000);

@@ -38,8 +38,8 @@ describe('micro1 import --kind webhook', () => {
     );
     expect(readFileSync(path.join(dir, 'webhooks/interview-report-created-ats-example-com.yaml'), 'utf8')).toBe('url: https://ats.example.com/micro1\nevent: interview_report.created\ndescription: Reports\n');
     expect(calls(box)).toEqual(['GET /webhooks']);
-    const plan = await runCli(['plan'], dir);
-    expect(plan.stdout).toBe('No changes. 1 webhook already matches micro1.\n');
+    const plan = await runCli(['plan'], dir, { env: env(box) });
+    expect(plan.stdout).toBe(`Target: ${box.url}\n\nNo changes. 1 webhook already matches micro1.\n`);
     const again = await runCli(['import', '--kind', 'webhook'], dir, { env: env(box) });
     expect(again.stdout).toContain('Nothing imported: micro1 listed 2 webhooks. 1 is already managed here.');
   });
@@ -114,7 +114,7 @@ describe('micro1 state covers webhooks', () => {
     // The hint is true: import records the existing webhook for the file, and the plan is empty again.
     const imported = await runCli(['import', '--kind', 'webhook'], dir, { env: env(box) });
     expect(imported.stdout).toContain(`  = webhooks/ats.yaml  id ${id}  interview_report.created → https://ats.example.com/micro1  (its file already defines it: state recorded)`);
-    expect((await runCli(['plan'], dir)).stdout).toBe('No changes. 1 interview and 1 webhook already match micro1.\n');
+    expect((await runCli(['plan'], dir, { env: env(box) })).stdout).toBe(`Target: ${box.url}\n\nNo changes. 1 interview and 1 webhook already match micro1.\n`);
     expect(box.webhooks()).toHaveLength(1);
     expect(existsSync(path.join(dir, 'webhooks/ats.yaml'))).toBe(true);
 

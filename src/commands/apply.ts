@@ -18,7 +18,7 @@ import type { JsonChange } from '../render/render-json.js';
 import { readSavedPlan, savedPlanMismatch, type SavedPlan } from '../state/saved-plan.js';
 import { checkDeleteSafety } from '../plan/safety.js';
 import { openForWriting } from '../state/state-store.js';
-import { entryOf, targetHostOf, type State } from '../state/state.js';
+import { entryOf, hasResources, targetHostOf, type State } from '../state/state.js';
 import type { StateStore } from '../state/state-store.js';
 import type { WriteFs } from '../state/file-io.js';
 
@@ -81,7 +81,7 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
   const serialBefore = store.state.serial;
   try {
     const prune = options.prune ?? config.prune;
-    checkTargetHost(store.state.targetHost, host, display(config.stateFile), options.retargetHost === true);
+    checkTargetHost(store.state, host, display(config.stateFile), options.retargetHost === true);
     plan =
       saved === undefined
         ? planAll(project.definitions, project.resources, store.state, { prune, targets: options.targets, excludes: options.excludes, host })
@@ -175,8 +175,11 @@ function notSaved(store: StateStore, result: ApplyResult | undefined, statePath:
  * Refuses, before anything is sent, a host other than the one the state was applied to: its ids
  * belong there, and the key would go to a server the reviewer may not have noticed.
  */
-function checkTargetHost(stateHost: string | undefined, host: string, statePath: string, retarget: boolean): void {
+function checkTargetHost(state: State, host: string, statePath: string, retarget: boolean): void {
+  const stateHost = state.targetHost;
   if (stateHost === undefined || stateHost === host || retarget) return;
+  // A state that records no interview, webhook or create in flight holds no id of the old host: nothing to protect.
+  if (Object.keys(state.interviews).length === 0 && state.pending.length === 0 && !hasResources(state)) return;
   throw new Micro1Error(
     'HOST_CHANGED',
     `Refusing to apply: ${statePath} was applied to ${stateHost}, but this run targets ${host} (api.baseUrl, or MICRO1_API_URL). The ids in the state belong to ${stateHost}, so nothing was sent`,
