@@ -77,6 +77,8 @@ const isIoBuiltin = (name: string) => IO_BUILTINS.has(name.replace(/^node:/, '')
 const PURE_OUTSIDE_PLAN = [
   'definitions/body-model.ts', 'definitions/canonical.ts', 'definitions/canonical-yaml.ts', 'definitions/interview-schema.ts',
   'definitions/source-hash.ts', 'api/list-shape.ts', 'state/state-model.ts', 'diagnostics.ts', 'paths.ts', 'render/neutralise.ts', 'render/redact.ts',
+  // The resource kinds (webhooks): what differs per kind, as values.
+  'kinds/kinds.ts', 'kinds/resource-kind.ts', 'kinds/webhook.ts', 'kinds/url-rules.ts', 'state/state-v2.ts',
 ];
 const PURE = (modules: Map<string, Module>) => [...[...modules.keys()].filter((m) => m.startsWith('plan/')), ...PURE_OUTSIDE_PLAN];
 const RENDERERS = (modules: Map<string, Module>) => [...modules.keys()].filter((m) => m.startsWith('render/'));
