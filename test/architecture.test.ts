@@ -79,6 +79,8 @@ const API_SHAPES = ['api/list-shape.ts', 'api/language-names.ts'];
 const PURE_OUTSIDE_PLAN = [
   'definitions/body-model.ts', 'definitions/canonical.ts', 'definitions/canonical-yaml.ts', 'definitions/interview-schema.ts', 'definitions/editor-schema.ts',
   'definitions/source-hash.ts', ...API_SHAPES, 'state/state-model.ts', 'diagnostics.ts', 'paths.ts', 'render/neutralise.ts', 'render/redact.ts',
+  // The resource kinds (webhooks): what differs per kind, as values.
+  'kinds/kinds.ts', 'kinds/resource-kind.ts', 'kinds/webhook.ts', 'kinds/url-rules.ts', 'state/state-v2.ts',
 ];
 const PURE = (modules: Map<string, Module>) => [...[...modules.keys()].filter((m) => m.startsWith('plan/')), ...PURE_OUTSIDE_PLAN];
 const RENDERERS = (modules: Map<string, Module>) => [...modules.keys()].filter((m) => m.startsWith('render/'));

@@ -26,6 +26,7 @@ const PROJECT = {
   'interviews/sales/ae.yaml': 'interview_name: Account Executive\nextends: ../_shared/base.yaml\n',
   'interviews/eng/fe.yaml': 'interview_name: Frontend Engineer\nskills:\n  - name: React\n',
   'interviews/_shared/base.yaml': 'interview_language: fr\n',
+  'webhooks/ats.yaml': 'url: https://ats.example.com/micro1\nevent: interview_report.created\n',
 };
 
 interface World {
@@ -95,9 +96,9 @@ const SCENARIOS: Record<string, Scenario> = {
 };
 
 /** Positionals tried on commands that take them: a saved plan, a key, and the shapes of `state` subcommands. */
-const POSITIONALS = [['saved-plan.json'], ['sales/ae'], ['list'], ['show', 'sales/ae'], ['rm', 'sales/ae'], ['mv', 'sales/ae', 'sales/moved']];
+const POSITIONALS = [['saved-plan.json'], ['sales/ae'], ['list'], ['show', 'sales/ae'], ['rm', 'sales/ae'], ['rm', 'webhook:ats'], ['mv', 'sales/ae', 'sales/moved']];
 /** Values for string flags whose meaning is known; other string flags are left out. */
-const STRING_VALUES: Record<string, string[]> = { out: ['out-plan.json'], format: ['json', 'markdown'], target: ['sales/*'], keyword: ['Engineer'] };
+const STRING_VALUES: Record<string, string[]> = { out: ['out-plan.json'], format: ['json', 'markdown'], target: ['sales/*', 'webhook:ats'], keyword: ['Engineer'], kind: ['webhook'] };
 
 /** Each command, bare and with each of its flags (and its positionals), as argv lists. */
 function variants(): string[][] {

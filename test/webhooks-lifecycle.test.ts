@@ -105,6 +105,12 @@ describe('micro1 state covers webhooks', () => {
     const json = JSON.parse((await runCli(['state', 'list', '--json'], dir)).stdout) as { resources: unknown[] };
     expect(json.resources).toEqual([{ kind: 'webhook', key: 'ats', id, spec: { url: 'https://ats.example.com/micro1', event: 'interview_report.created', description: 'Reports to the ATS' }, applied_at: expect.any(String) as unknown }]);
 
+    const show = await runCli(['state', 'show', 'webhook:ats'], dir);
+    expect(show.stdout).toMatch(new RegExp(`^webhook:ats\n  id: {10}${id}\n  file: {8}webhooks/ats.yaml\n`));
+    expect(show.stdout).toContain('  last applied body:\n    url: "https://ats.example.com/micro1"\n    event: "interview_report.created"\n    description: "Reports to the ATS"\n');
+    const unknown = await runCli(['state', 'show', 'webhook:nope'], dir);
+    expect([unknown.code, unknown.stderr]).toEqual([1, 'Error: webhook:nope is not in the state\n  `micro1 state list` shows the keys it holds\n']);
+
     const rm = await runCli(['state', 'rm', 'webhook:ats'], dir);
     expect([rm.code, rm.stdout]).toEqual([
       0,

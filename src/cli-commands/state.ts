@@ -28,6 +28,13 @@ export const state = defineCommand('state', {
       io.stdout(values.json ? json(render.stateListToJson(state)) : render.renderStateList(state, statePath));
     } else if (sub === 'show') {
       expect(args.length === 1, 'show KEY');
+      if (args[0]!.includes(':')) {
+        const other = await commands.stateShowResourceCommand({ ...base, label: args[0]! });
+        if (other !== undefined) {
+          io.stdout(values.json ? json({ key: other.label, ...other.entry }) : render.renderResourceEntry(other.label, other.entry, other.file));
+          return EXIT.ok;
+        }
+      }
       const shown = await commands.stateShowCommand({ ...base, key: args[0]! });
       io.stdout(values.json ? json({ key: shown.key, ...shown.entry }) : render.renderStateEntry(shown.key, shown.entry, shown.file));
     } else if (sub === 'rm') {

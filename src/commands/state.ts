@@ -4,7 +4,7 @@ import { loadConfig, resourceFolder, type ResolvedConfig } from '../config.js';
 import { KINDS } from '../kinds/kinds.js';
 import { Micro1Error } from '../errors.js';
 import type { ProjectOptions } from '../project.js';
-import { emptyState, entryOf, readState, writeState, type State, type StateEntry } from '../state/state.js';
+import { emptyState, entryOf, readState, resourceEntries, writeState, type ResourceEntry, type State, type StateEntry } from '../state/state.js';
 import { mergeStates } from '../state/state-merge.js';
 import { statSync } from 'node:fs';
 import { moveInState, removeFromState, unknownKey, type EditResult } from '../state/state-edits.js';
@@ -31,6 +31,25 @@ export async function stateShowCommand(options: ProjectOptions & { key: string }
     throw new Micro1Error('STATE_NO_KEY', problem.message, hintOf(problem));
   }
   return { key: options.key, entry, file: definitionFile(config, options.key) };
+}
+
+/**
+ * `state show webhook:KEY`: another kind's entry, or undefined when the label names no kind (an
+ * interview key may hold a colon); an unknown key of a known kind is an error.
+ */
+export async function stateShowResourceCommand(options: ProjectOptions & { label: string }): Promise<{ label: string; entry: ResourceEntry; file: string | undefined } | undefined> {
+  const kind = KINDS.find((k) => options.label.startsWith(`${k.name}:`));
+  if (kind === undefined) return undefined;
+  const { config, state } = await read(options);
+  const key = options.label.slice(kind.name.length + 1);
+  const entries = resourceEntries(state, kind.name);
+  if (!Object.hasOwn(entries, key)) {
+    const pending = (state.resourcePending ?? []).some((p) => p.kind === kind.name && p.key === key);
+    throw new Micro1Error('STATE_NO_KEY', pending ? `${options.label} is only an unconfirmed create in the state` : `${options.label} is not in the state`, {
+      hint: pending ? '`micro1 apply` looks it up on micro1 and records it' : '`micro1 state list` shows the keys it holds',
+    });
+  }
+  return { label: options.label, entry: entries[key]!, file: definitionFile(config, options.label) };
 }
 
 /** lock → state (journal folded) → drop the keys (pure) → one atomic write → unlock. Sends nothing. */

@@ -2,8 +2,8 @@ import { BODY_FIELDS, ITEM_KEYS as BODY_ITEM_KEYS } from '../definitions/body-mo
 import { plural } from '../diagnostics.js';
 import { formatValue } from '../plan/field-diff.js';
 import { visible } from './neutralise.js';
-import { hasResources, resourceEntries, type State, type StateEntry } from '../state/state-model.js';
-import { KINDS } from '../kinds/kinds.js';
+import { hasResources, resourceEntries, type ResourceEntry, type State, type StateEntry } from '../state/state-model.js';
+import { KINDS, kindNamed } from '../kinds/kinds.js';
 
 /** `state list`: one line per managed interview (key, id, when applied), then unconfirmed creates. */
 export function renderStateList(state: State, statePath: string): string {
@@ -78,6 +78,21 @@ export function renderStateEntry(key: string, entry: StateEntry, file: string | 
   const spec = entry.spec as unknown as Record<string, unknown>;
   const fields = [...BODY_FIELDS.filter((f) => f in spec), ...Object.keys(spec).filter((f) => !(BODY_FIELDS as readonly string[]).includes(f))];
   for (const field of fields) lines.push(`    ${visible(field)}: ${formatValue(inItemOrder(field, spec[field]))}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** `state show webhook:KEY`: the entry and the body last applied, in the kind's field order. */
+export function renderResourceEntry(label: string, entry: ResourceEntry, file: string | undefined): string {
+  const lines = [
+    visible(label),
+    `  id:          ${visible(entry.id)}`,
+    `  file:        ${file === undefined ? '(none: no file has this key now)' : visible(file)}`,
+    `  applied at:  ${visible(entry.appliedAt)}`,
+    `  source hash: ${visible(entry.sourceHash) || '(none)'}`,
+    '  last applied body:',
+    // The state file sorts keys; the body is shown in the kind's own field order.
+    ...(kindNamed(entry.kind)?.fields ?? Object.keys(entry.spec)).map((field) => `    ${visible(field)}: ${formatValue(entry.spec[field])}`),
+  ];
   return `${lines.join('\n')}\n`;
 }
 

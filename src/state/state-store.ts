@@ -14,6 +14,10 @@ import {
  * journal into the state file now and then (and always before exit). Appending keeps apply linear:
  * 10,000 changes never rewrite a large state file 10,000 times, and a kill -9 loses nothing that
  * micro1 confirmed, because the journal is replayed on the next read.
+ *
+ * Over 350 lines: the journal's entries (interviews' and other kinds'), their fold and the store
+ * that appends and folds them are one mechanism, and `foldInto` must stay the one definition both
+ * the replay and the running store use.
  */
 export type JournalEntry =
   | { op: 'pending'; pending: PendingCreate }
