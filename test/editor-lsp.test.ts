@@ -103,7 +103,7 @@ describe('from an empty folder: init, validate, plan, apply', () => {
     expect([apply.code, apply.stderr]).toEqual([0, '']);
     const created = box.interviews();
     expect(created.map((i) => [i.body.interview_name, i.body.interview_language, i.body.is_proctoring_required])).toEqual([['Example Interview', 'en', true]]);
-    expect(await runCli(['plan'], root, { env: env(box) })).toEqual({ code: 0, stdout: 'No changes. 1 interview already matches micro1.\n', stderr: '' });
+    expect(await runCli(['plan'], root, { env: env(box) })).toEqual({ code: 0, stdout: `Target: ${box.url}\n\nNo changes. 1 interview already matches micro1.\n`, stderr: '' });
   });
 });
 
