@@ -11,6 +11,9 @@ import { interviewRecord, MAX_STATE_BYTES, projectRootOf, readState, writeState,
  * journal into the state file now and then (and always before exit). Appending keeps apply linear:
  * 10,000 changes never rewrite a large state file 10,000 times, and a kill -9 loses nothing that
  * micro1 confirmed, because the journal is replayed on the next read.
+ *
+ * Over ~350 lines: the journal's replay and the running store share one definition of what an
+ * entry means (foldInto), which must not drift apart across files.
  */
 export type JournalEntry =
   | { op: 'pending'; pending: PendingCreate }
@@ -275,15 +278,8 @@ export class StateStore {
    */
   setTargetHost(host: string, now = false): void {
     if (this.current.targetHost === host) return;
+    if (now) return this.replace({ ...this.state, targetHost: host });
     this.current.targetHost = host;
-    if (!now) return;
-    this.flush();
-    try {
-      this.writeNow();
-    } catch (error) {
-      this.fail(error, this.display);
-      throw this.failure!;
-    }
   }
 
   /** Replaces the state outright (forget, state mv/rm, import), journal folded first. */
