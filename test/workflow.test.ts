@@ -13,6 +13,9 @@ import { BIN, GithubWorld, loadWorkflow, makeShims, runJob, type Pull, type Shim
  * workflow-runner.ts against the sandbox and a local bare `origin`: a pull request is planned, its
  * plan commented from the artifact, merged, and applied with `--reviewed` — and each way that
  * promise broke before (issue 16) is tried.
+ *
+ * Longer than ~350 lines: each scenario needs its repository story (open, plan, merge, apply) told
+ * in full to be read as a test; the runner itself lives apart, in workflow-runner.ts.
  */
 
 const main = loadWorkflow('micro1.yml');
@@ -344,6 +347,11 @@ describe('a pull request, planned and merged', () => {
     await planPr(repo, relanguaged);
     // Another pull request merged and applied first: the state moved, for another interview.
     expect((await applyJob(repo, await mergePr(repo, other))).steps.apply!.outcome).toBe('success');
+    // The plans still open say so.
+    for (const pr of [renamed, relanguaged]) {
+      const body = repo.world.commentsOn(pr.number).find((c) => c.body.startsWith(MARKER))!.body;
+      expect(body.split('\n').slice(0, 3)).toEqual([MARKER, expect.stringMatching(new RegExp(`^> \\*\\*Outdated\\*\\*: main's state moved \\(#${other.number} was applied, \\[run\\]`)), '### micro1 plan of `.`']);
+    }
     const applied = await applyJob(repo, await mergePr(repo, renamed));
     expect(applied.steps.apply!.outcome).toBe('success');
     expect(writes(box).slice(-1)).toEqual(['PUT /interview/ID']);
