@@ -89,6 +89,18 @@ describe('apply --reviewed', () => {
     expect(box.requests.length + other.requests.length).toBe(0);
   });
 
+  it('refuses when the key would come from another variable (another account) than reviewed', async () => {
+    const box = await sandbox();
+    const cwd = project({ 'eng/go': GO });
+    expect((await runCli(['plan', '--out', 'reviewed.json'], cwd, { env: envFor(box.url) })).code).toBe(0);
+    const config = path.join(cwd, 'micro1.config.json');
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), api: { timeoutMs: 2000, apiKeyEnv: 'OTHER_ACCOUNT_KEY' } }));
+    const refused = await runCli(['apply', '--reviewed', 'reviewed.json'], cwd, { env: { ...envFor(box.url), OTHER_ACCOUNT_KEY: API_KEY } });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('(1 difference):\n  - API key: reviewed from "MICRO1_API_KEY", now from "OTHER_ACCOUNT_KEY" (api.apiKeyEnv)\n');
+    expect(box.requests).toHaveLength(0);
+  });
+
   it('catches a config that behaves differently in the apply job than in the plan job (0 requests)', async () => {
     const box = await sandbox();
     expect(existsSync(BIN), 'dist/bin.js is missing: run `npm run build`').toBe(true);

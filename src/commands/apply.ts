@@ -78,7 +78,7 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
     checkTargetHost(store.state.targetHost, host, display(config.stateFile), options.retargetHost === true);
     plan =
       saved === undefined
-        ? makePlan(project.definitions, store.state, { prune, targets: options.targets, excludes: options.excludes, host })
+        ? makePlan(project.definitions, store.state, { prune, targets: options.targets, excludes: options.excludes, host, apiKeyEnv: config.api.apiKeyEnv })
         : planFromSaved(saved, project, store.state, options.planFile!, host);
     if (reviewed !== undefined) checkReviewed(reviewed, plan, options.reviewedFile!);
     if (!hasChanges(plan)) {
@@ -158,8 +158,8 @@ function checkTargetHost(stateHost: string | undefined, host: string, statePath:
 
 /** `--reviewed`: the plan made now must send what the reviewer saw, or nothing is sent. */
 function checkReviewed(reviewed: SavedPlan, plan: Plan, file: string): void {
-  const now = { host: plan.target?.host, changes: plan.changes.filter(isActionable).map((c) => ({ key: c.key, action: c.action, id: c.id ?? null, after: c.after, moved_from: c.movedFrom ?? null })) };
-  const differences = reviewedDifferences({ host: reviewed.target?.host, changes: reviewed.changes }, now);
+  const now = { host: plan.target?.host, apiKeyEnv: plan.target?.apiKeyEnv, changes: plan.changes.filter(isActionable).map((c) => ({ key: c.key, action: c.action, id: c.id ?? null, after: c.after, moved_from: c.movedFrom ?? null })) };
+  const differences = reviewedDifferences({ host: reviewed.target?.host, apiKeyEnv: reviewed.target?.api_key_env ?? undefined, changes: reviewed.changes }, now);
   if (differences.length === 0) return;
   throw new Micro1Error(
     'REVIEWED_PLAN_DIFFERS',
@@ -193,7 +193,7 @@ function planFromSaved(saved: SavedPlan, project: Project, state: State, file: s
   }
   // What would be cleared is worked out again from the files and state, not taken from the plan's own say.
   const unknown = (c: JsonChange) => (c.action === 'update' ? unknownFields(now.get(c.key)!, entryOf(state, c.moved_from ?? c.key)) : []);
-  return { lineage, serial, target: { host, ...(state.targetHost !== undefined ? { stateHost: state.targetHost } : {}) }, changes: saved.changes.map((c) => changeFromJson(c, unknown(c))), warnings: saved.warnings };
+  return { lineage, serial, target: { host, ...(state.targetHost !== undefined ? { stateHost: state.targetHost } : {}), apiKeyEnv: project.config.api.apiKeyEnv }, changes: saved.changes.map((c) => changeFromJson(c, unknown(c))), warnings: saved.warnings };
 }
 
 /**
