@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -57,6 +57,29 @@ describe('apply --reviewed', () => {
     expect(calls(box)).toEqual(['POST /interview', 'POST /interview']);
   });
 
+  it('binds webhooks too: an unreviewed URL change is refused, a reviewed one applied', async () => {
+    const box = await sandbox();
+    const cwd = project({ 'eng/go': GO });
+    const hook = (url: string) => `url: ${url}\nevent: interview_report.created\n`;
+    const write = (url: string) => {
+      mkdirSync(path.join(cwd, 'webhooks'), { recursive: true });
+      writeFileSync(path.join(cwd, 'webhooks/ats.yaml'), hook(url));
+    };
+    write('https://ats.example.com/micro1');
+    expect((await runCli(['plan', '--out', 'reviewed.json'], cwd, { env: envFor(box.url) })).code).toBe(0);
+    // After the review, the URL now sends every report elsewhere.
+    write('https://evil.example.net/collect');
+    const refused = await runCli(['apply', '--reviewed', 'reviewed.json'], cwd, { env: envFor(box.url) });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('"webhook:ats": the create sends another body than reviewed (url)');
+    expect(box.requests).toHaveLength(0);
+    write('https://ats.example.com/micro1');
+    const applied = await runCli(['apply', '--reviewed', 'reviewed.json'], cwd, { env: envFor(box.url) });
+    expect(applied.code).toBe(0);
+    expect(calls(box).sort()).toEqual(['POST /interview', 'POST /webhook']);
+    expect(box.webhooks().map((h) => h.body.url)).toEqual(['https://ats.example.com/micro1']);
+  });
+
   it('is not stopped by the state moving for other interviews (another merge applied in between)', async () => {
     const box = await sandbox();
     const cwd = project({ 'eng/go': GO });
@@ -87,6 +110,18 @@ describe('apply --reviewed', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`(1 difference):\n  - target host: reviewed ${JSON.stringify(box.url)}, now ${JSON.stringify(other.url)}\n`);
     expect(box.requests.length + other.requests.length).toBe(0);
+  });
+
+  it('refuses when the key would come from another variable (another account) than reviewed', async () => {
+    const box = await sandbox();
+    const cwd = project({ 'eng/go': GO });
+    expect((await runCli(['plan', '--out', 'reviewed.json'], cwd, { env: envFor(box.url) })).code).toBe(0);
+    const config = path.join(cwd, 'micro1.config.json');
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), api: { timeoutMs: 2000, apiKeyEnv: 'OTHER_ACCOUNT_KEY' } }));
+    const refused = await runCli(['apply', '--reviewed', 'reviewed.json'], cwd, { env: { ...envFor(box.url), OTHER_ACCOUNT_KEY: API_KEY } });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('(1 difference):\n  - API key: reviewed from "MICRO1_API_KEY", now from "OTHER_ACCOUNT_KEY" (api.apiKeyEnv)\n');
+    expect(box.requests).toHaveLength(0);
   });
 
   it('catches a config that behaves differently in the apply job than in the plan job (0 requests)', async () => {

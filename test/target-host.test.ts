@@ -49,9 +49,9 @@ describe('the target host', () => {
     );
 
     const json = JSON.parse((await runCli(['plan', '--json'], cwd, { env: envFor(other.url) })).stdout);
-    expect(json.target).toEqual({ host: other.url, state_host: old.url, host_changed: true });
+    expect(json.target).toEqual({ host: other.url, state_host: old.url, host_changed: true, api_key_env: 'MICRO1_API_KEY' });
     const sameJson = JSON.parse((await runCli(['plan', '--json'], cwd, { env: envFor(old.url) })).stdout);
-    expect(sameJson.target).toEqual({ host: old.url, state_host: old.url, host_changed: false });
+    expect(sameJson.target).toEqual({ host: old.url, state_host: old.url, host_changed: false, api_key_env: 'MICRO1_API_KEY' });
 
     const md = (await runCli(['plan', '--format', 'markdown'], cwd, { env: envFor(other.url) })).stdout;
     const shown = renderGfm(md);

@@ -14,6 +14,9 @@ import { parse } from 'yaml';
  * stand-in for the GitHub API (`GithubWorld`), and the artifact actions copy folders in and out
  * of the world's artifact store. `npm ci` is stubbed (a shim records it); `npx micro1` runs this
  * repository's built CLI (dist/bin.js). Anything the runner does not know fails the test.
+ *
+ * A little over ~350 lines: the runner and its GitHub stand-in are one emulation, kept together so
+ * that what the tests assume of GitHub is in one place.
  */
 
 export const REPO = fileURLToPath(new URL('..', import.meta.url));

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../src/sandbox/sandbox.js';
 import { API_KEY, sandbox } from './apply-harness.js';
 import { fixture } from './helpers.js';
+import { hasMentionOrReference, renderGfm } from './render-harness.js';
 import { BIN, GithubWorld, loadWorkflow, makeShims, runJob, type Pull, type Shims, type Step } from './workflow-runner.js';
 
 /**
@@ -13,6 +14,9 @@ import { BIN, GithubWorld, loadWorkflow, makeShims, runJob, type Pull, type Shim
  * workflow-runner.ts against the sandbox and a local bare `origin`: a pull request is planned, its
  * plan commented from the artifact, merged, and applied with `--reviewed` — and each way that
  * promise broke before (issue 16) is tried.
+ *
+ * Longer than ~350 lines: each scenario needs its repository story (open, plan, merge, apply) told
+ * in full to be read as a test; the runner itself lives apart, in workflow-runner.ts.
  */
 
 const main = loadWorkflow('micro1.yml');
@@ -173,7 +177,7 @@ async function openPr(repo: Repo, branch: string, edit: Record<string, string | 
 }
 
 /** The plan job on the pull request's head, then the comment workflow for its `requested` and `completed` events. */
-async function planPr(repo: Repo, pr: Pull) {
+async function planPr(repo: Repo, pr: Pull, tamper?: (artifact: string) => void) {
   const record = repo.world.startRun('pull_request', pr.head.sha);
   const event = (action: string) => ({
     event_name: 'workflow_run',
@@ -198,6 +202,7 @@ async function planPr(repo: Repo, pr: Pull) {
       return work;
     },
   });
+  tamper?.(repo.world.artifacts.get(record.id)!.get('micro1-plan')!);
   const commented = await commentJob('completed');
   forget();
   return { steps, commented, record, comment: () => repo.world.commentsOn(pr.number).find((c) => c.body.startsWith(MARKER))?.body ?? '' };
@@ -344,6 +349,11 @@ describe('a pull request, planned and merged', () => {
     await planPr(repo, relanguaged);
     // Another pull request merged and applied first: the state moved, for another interview.
     expect((await applyJob(repo, await mergePr(repo, other))).steps.apply!.outcome).toBe('success');
+    // The plans still open say so.
+    for (const pr of [renamed, relanguaged]) {
+      const body = repo.world.commentsOn(pr.number).find((c) => c.body.startsWith(MARKER))!.body;
+      expect(body.split('\n').slice(0, 3)).toEqual([MARKER, expect.stringMatching(new RegExp(`^> \\*\\*Outdated\\*\\*: main's state moved \\(#${other.number} was applied, \\[run\\]`)), '### micro1 plan of `.`']);
+    }
     const applied = await applyJob(repo, await mergePr(repo, renamed));
     expect(applied.steps.apply!.outcome).toBe('success');
     expect(writes(box).slice(-1)).toEqual(['PUT /interview/ID']);
@@ -440,6 +450,32 @@ describe('a pull request, planned and merged', () => {
     expect(steps.apply!.stderr).toContain(`Refusing to apply: .micro1/state.json was applied to ${box.url}, but this run targets ${elsewhere.url}`);
     expect(box.requests.length).toBe(sent);
     expect(elsewhere.requests).toHaveLength(0);
+  });
+
+  it('shows no plan from an artifact that does not belong to the run, and escapes what it shows', async () => {
+    const box = await sandbox();
+    const repo = await repository(box);
+    const pr = await openPr(repo, 'odd', { 'interviews/eng/go.yaml': GO });
+    // Pull-request code wrote the artifact: one claiming another commit is not shown.
+    const forged = await planPr(repo, pr, (dir) => {
+      const meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8'));
+      writeFileSync(path.join(dir, 'meta.json'), JSON.stringify({ ...meta, head_sha: 'f'.repeat(40) }));
+    });
+    expect(forged.comment()).toContain('**No plan: validation or planning failed.**');
+    expect(forged.comment()).not.toContain('| create |');
+    // Keys in plan.json are shown as code: no mention, no table cell broken, no HTML.
+    const hostile = await planPr(repo, pr, (dir) => {
+      const plan = JSON.parse(readFileSync(path.join(dir, 'plan.json'), 'utf8'));
+      plan.changes[0].key = '@acme/admins | <img src=x> `x`\n| fake | row |';
+      writeFileSync(path.join(dir, 'plan.json'), JSON.stringify(plan));
+    });
+    const row = hostile.comment().split('\n').find((l) => l.startsWith('| `create` |'))!;
+    expect(row).toBe('| `create` | `@acme/admins \\| <img src=x>  x  \\| fake \\| row \\|` |  |');
+    // As GitHub renders it: one row of three cells, the key inside code, no image, no mention.
+    const shown = renderGfm(hostile.comment());
+    expect(shown.elements).not.toContain('img');
+    expect(hasMentionOrReference(shown.textOutsideCode)).toEqual([]);
+    expect(shown.codeTexts).toContain('@acme/admins | <img src=x>  x  | fake | row |');
   });
 
   it('says in the comment when the plan failed, and applies nothing for a push that no pull request planned', async () => {

@@ -11,7 +11,7 @@ import { reviewedDifferences } from '../plan/reviewed.js';
 import { planAll } from '../plan/plan-all.js';
 import { applyResources } from '../apply/resource-applier.js';
 import { RateLimiter } from '../api/rate-limiter.js';
-import { resourceToJson } from '../render/render-resources.js';
+import { actionableResources, resourceLabel, resourceToJson, type JsonResourceChange } from '../render/render-resources.js';
 import { jsonEqual } from '../definitions/canonical.js';
 import { hasErrors, loadProject, type Project, type ProjectOptions } from '../project.js';
 import type { JsonChange } from '../render/render-json.js';
@@ -84,7 +84,7 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
     checkTargetHost(store.state, host, display(config.stateFile), options.retargetHost === true);
     plan =
       saved === undefined
-        ? planAll(project.definitions, project.resources, store.state, { prune, targets: options.targets, excludes: options.excludes, host })
+        ? planAll(project.definitions, project.resources, store.state, { prune, targets: options.targets, excludes: options.excludes, host, apiKeyEnv: config.api.apiKeyEnv })
         : planFromSaved(saved, project, store.state, options.planFile!, host);
     if (reviewed !== undefined) checkReviewed(reviewed, plan, options.reviewedFile!);
     if (!hasChanges(plan)) {
@@ -191,8 +191,15 @@ function checkTargetHost(state: State, host: string, statePath: string, retarget
 
 /** `--reviewed`: the plan made now must send what the reviewer saw, or nothing is sent. */
 function checkReviewed(reviewed: SavedPlan, plan: Plan, file: string): void {
-  const now = { host: plan.target?.host, changes: plan.changes.filter(isActionable).map((c) => ({ key: c.key, action: c.action, id: c.id ?? null, after: c.after, moved_from: c.movedFrom ?? null })) };
-  const differences = reviewedDifferences({ host: reviewed.target?.host, changes: reviewed.changes }, now);
+  // Every kind binds: a webhook's URL is where candidates' reports go. Other kinds are keyed `webhook:KEY`.
+  const other = (c: Pick<JsonResourceChange, 'kind' | 'key' | 'action' | 'id' | 'after'>) => ({ key: resourceLabel(c), action: c.action, id: c.id, after: c.after, moved_from: null });
+  const nowChanges = [
+    ...plan.changes.filter(isActionable).map((c) => ({ key: c.key, action: c.action, id: c.id ?? null, after: c.after, moved_from: c.movedFrom ?? null })),
+    ...actionableResources(plan).map((c) => other(resourceToJson(c))),
+  ];
+  const reviewedChanges = [...reviewed.changes, ...(reviewed.resources ?? []).map(other)];
+  const now = { host: plan.target?.host, apiKeyEnv: plan.target?.apiKeyEnv, changes: nowChanges };
+  const differences = reviewedDifferences({ host: reviewed.target?.host, apiKeyEnv: reviewed.target?.api_key_env ?? undefined, changes: reviewedChanges }, now);
   if (differences.length === 0) return;
   throw new Micro1Error(
     'REVIEWED_PLAN_DIFFERS',
@@ -247,7 +254,7 @@ function planFromSaved(saved: SavedPlan, project: Project, state: State, file: s
   const pinned = (c: JsonChange) => c.action === 'update' && now.get(c.key)?.id !== undefined;
   // The summary's no-ops count every kind; the other kinds' are replanned here.
   const unchanged = saved.summary.no_op - replanned.filter((c) => c.action === 'no-op').length;
-  return { lineage, serial, changes: saved.changes.map((c) => changeFromJson(c, unknown(c), pinned(c))), warnings: saved.warnings, unchanged, target: { host, ...(state.targetHost !== undefined ? { stateHost: state.targetHost } : {}) }, ...(actionable.length > 0 ? { resources: actionable } : {}) };
+  return { lineage, serial, changes: saved.changes.map((c) => changeFromJson(c, unknown(c), pinned(c))), warnings: saved.warnings, unchanged, target: { host, ...(state.targetHost !== undefined ? { stateHost: state.targetHost } : {}), apiKeyEnv: project.config.api.apiKeyEnv }, ...(actionable.length > 0 ? { resources: actionable } : {}) };
 }
 
 /**

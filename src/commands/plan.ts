@@ -59,7 +59,7 @@ export async function planCommand(options: PlanCommandOptions): Promise<PlanOutc
   // pinned id, no explicit fields): valid against that state only. Drift changes the state, so parse all.
   const drifted = drift !== undefined && drift.changed.length + drift.deleted.length > 0;
   const definitions = drifted && existsSync(project.config.interviewsDir) ? loadDefinitions({ projectRoot: project.config.projectRoot, interviewsRoot: project.config.interviewsDir }).definitions : project.definitions;
-  const planned = planAll(definitions, project.resources, state, { prune, targets: options.targets, excludes: options.excludes, host: targetHostOf(project.config.api.baseUrl) });
+  const planned = planAll(definitions, project.resources, state, { prune, targets: options.targets, excludes: options.excludes, host: targetHostOf(project.config.api.baseUrl), apiKeyEnv: project.config.api.apiKeyEnv });
   // Deletes that apply would refuse without --force: said now, so the reviewer sees it before the merge.
   const gone = drift === undefined ? [] : goneIdWarnings(drift, planned.changes);
   const plan = { ...planned, warnings: [...gone, ...deleteSafetyWarnings(planned, state, project.config.safety, configToEdit(project.config, project.config.projectRoot)), ...planned.warnings] };

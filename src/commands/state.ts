@@ -95,7 +95,7 @@ export function stateMergeCommand(options: { cwd: string; base: string; ours: st
   const merged = mergeStates(read(options.base), read(options.ours), read(options.theirs));
   if (!merged.ok) {
     throw new Micro1Error('STATE_MERGE_CONFLICT', `The two states cannot be merged by key, so the state was left as it was:\n${merged.conflicts.map((c) => `  - ${c}`).join('\n')}`, {
-      hint: 'resolve it by hand: keep the side whose change micro1 confirmed (the apply\'s), redo the other side\'s edit with `micro1 state rm` or `micro1 state mv`, then `micro1 plan` to check',
+      hint: "resolve it by hand: keep the side whose change micro1 confirmed (the apply's) and redo the other side's edit on top of it (docs/ci.md, 'A failed state push')",
     });
   }
   const written = writeState(path.resolve(options.cwd, options.ours), merged.state, undefined, options.ours);

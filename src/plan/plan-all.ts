@@ -19,7 +19,7 @@ export function planAll(definitions: readonly Definition[], resources: readonly 
   const excludes = split(options.excludes);
   const anyTarget = options.targets.length > 0;
   const interviewTargets = targets.get('interview')!;
-  const interviews = plan(definitions, state, { prune: options.prune, targets: interviewTargets, excludes: excludes.get('interview')!, ...(options.host !== undefined ? { host: options.host } : {}) });
+  const interviews = plan(definitions, state, { ...options, targets: interviewTargets, excludes: excludes.get('interview')! });
   // Targets that name only other kinds select no interview (the interview planner reads no targets as all).
   const result: Plan = anyTarget && interviewTargets.length === 0 ? { ...interviews, changes: [], warnings: [] } : interviews;
   const changes = [];

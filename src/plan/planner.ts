@@ -57,6 +57,8 @@ export interface PlanTarget {
   host: string;
   /** The host the state was last applied to; absent before the first apply records one. */
   stateHost?: string;
+  /** The environment variable the key is read from: another one can mean another micro1 account. */
+  apiKeyEnv?: string;
 }
 
 export interface Plan {
@@ -83,6 +85,8 @@ export interface PlanOptions {
   excludes: readonly string[];
   /** The target host of this run (config api.baseUrl or MICRO1_API_URL), shown beside the state's. */
   host?: string;
+  /** `api.apiKeyEnv`: recorded beside the host, for `apply --reviewed` to compare. */
+  apiKeyEnv?: string;
 }
 
 /**
@@ -183,7 +187,10 @@ export function plan(definitions: readonly Definition[], state: State, options: 
       scopedWarnings.push({ key: pattern, message: `--target ${pattern} matches no interview`, hint: 'a target is a key (path under the interviews folder, no extension), a folder or a glob' });
     }
   }
-  const target = options.host === undefined ? {} : { target: { host: options.host, ...(state.targetHost !== undefined ? { stateHost: state.targetHost } : {}) } };
+  const target =
+    options.host === undefined
+      ? {}
+      : { target: { host: options.host, ...(state.targetHost !== undefined ? { stateHost: state.targetHost } : {}), ...(options.apiKeyEnv !== undefined ? { apiKeyEnv: options.apiKeyEnv } : {}) } };
   return { lineage: state.lineage, serial: state.serial, ...target, changes: selected, warnings: scopedWarnings };
 }
 

@@ -2,7 +2,7 @@ import { jsonEqual } from '../definitions/canonical.js';
 
 /**
  * `apply --reviewed`: what a merge would apply, compared with the plan the reviewer saw. Pure.
- * A plan binds by what it sends: the target host, and per interview its key, action, id, body and
+ * A plan binds by what it sends: the target host and the key's variable, and per change (an interview by its key, another kind as KIND:KEY) its key, action, id, body and
  * the state key it moves from. The state's serial, the before side and no-ops are not compared, so
  * another pull request applied in between, touching other interviews, is no difference.
  */
@@ -19,6 +19,8 @@ export interface BindingChange {
 export interface BindingPlan {
   /** Absent in a plan saved before the host was recorded: then it cannot match. */
   host: string | undefined;
+  /** Which environment variable the key comes from: another one can be another account. */
+  apiKeyEnv?: string | undefined;
   changes: readonly BindingChange[];
 }
 
@@ -26,6 +28,7 @@ export interface BindingPlan {
 export function reviewedDifferences(reviewed: BindingPlan, now: BindingPlan): string[] {
   const out: string[] = [];
   if (reviewed.host !== now.host) out.push(`target host: reviewed ${hostText(reviewed.host)}, now ${hostText(now.host)}`);
+  if (reviewed.apiKeyEnv !== now.apiKeyEnv) out.push(`API key: reviewed from ${hostText(reviewed.apiKeyEnv)}, now from ${hostText(now.apiKeyEnv)} (api.apiKeyEnv)`);
   const before = byKey(reviewed.changes);
   const after = byKey(now.changes);
   const keys = [...new Set([...before.keys(), ...after.keys()])].sort();

@@ -31,7 +31,7 @@ export interface JsonPlan {
   tool: { name: 'micro1-sync'; version: string };
   state: { lineage: string; serial: number };
   /** Where apply sends this plan, the host the state was last applied to (null before the first apply), and whether they differ. */
-  target?: { host: string; state_host: string | null; host_changed: boolean };
+  target?: { host: string; state_host: string | null; host_changed: boolean; api_key_env: string | null };
   summary: { create: number; update: number; delete: number; no_op: number };
   /** Changes to make; no-ops are only counted, unless their file moved (`moved_from`: the state is re-keyed). */
   changes: JsonChange[];
@@ -52,7 +52,7 @@ export function planToJson(plan: Plan, diagnostics: readonly Diagnostic[], drift
     format_version: PLAN_FORMAT_VERSION,
     tool: { name: 'micro1-sync', version: TOOL_VERSION },
     state: { lineage: plan.lineage, serial: plan.serial },
-    ...(plan.target === undefined ? {} : { target: { host: plan.target.host, state_host: plan.target.stateHost ?? null, host_changed: hostChanged(plan) } }),
+    ...(plan.target === undefined ? {} : { target: { host: plan.target.host, state_host: plan.target.stateHost ?? null, host_changed: hostChanged(plan), api_key_env: plan.target.apiKeyEnv ?? null } }),
     summary: { create: n.create, update: n.update, delete: n.delete, no_op: n['no-op'] },
     changes: plan.changes.filter(isActionable).map(changeToJson),
     ...resources,

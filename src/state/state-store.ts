@@ -345,15 +345,8 @@ export class StateStore {
    */
   setTargetHost(host: string, now = false): void {
     if (this.current.targetHost === host) return;
+    if (now) return this.replace({ ...this.state, targetHost: host });
     this.current.targetHost = host;
-    if (!now) return;
-    this.flush();
-    try {
-      this.writeNow();
-    } catch (error) {
-      this.fail(error, this.display);
-      throw this.failure!;
-    }
   }
 
   /** Replaces the state outright (forget, state mv/rm, import), journal folded first. */
