@@ -34,6 +34,31 @@ describe('mergeStates', () => {
   });
 });
 
+describe('mergeStates with webhooks (state version 2)', () => {
+  const hook = (id: string, url: string) => ({ kind: 'webhook', id, spec: { url, event: 'interview_report.created', description: '' }, sourceHash: `h-${url}`, appliedAt: '2026-01-01T00:00:00.000Z' });
+  const withHooks = (serial: number, hooks: Record<string, ReturnType<typeof hook>>) => state(serial, { a: entry('i-a', 'A') }, { version: 2, resources: { webhook: hooks } });
+  it('keeps every webhook of both sides, by key, and refuses different changes to one', () => {
+    const base = withHooks(3, { ats: hook('w-1', 'https://ats.example.com/a') });
+    const ours = withHooks(4, { ats: hook('w-1', 'https://ats.example.com/a'), crm: hook('w-2', 'https://crm.example.com/b') });
+    const theirs = withHooks(4, { ats: hook('w-1', 'https://ats.example.com/a'), hr: hook('w-3', 'https://hr.example.com/c') });
+    const merged = mergeStates(base, ours, theirs);
+    expect(merged.ok && merged.state.version).toBe(2);
+    expect(merged.ok && Object.keys(merged.state.resources?.webhook ?? {}).sort()).toEqual(['ats', 'crm', 'hr']);
+    const moved = withHooks(4, { ats: hook('w-1', 'https://ats.example.com/z') });
+    const movedElsewhere = withHooks(4, { ats: hook('w-1', 'https://ats.example.com/y') });
+    expect(mergeStates(base, moved, movedElsewhere)).toEqual({ ok: false, conflicts: ['webhook "ats" was changed differently on both sides'] });
+  });
+
+  it('takes a version-2 side over a version-1 one, keeping its webhooks', () => {
+    const base = state(3, { a: entry('i-a', 'A') });
+    const theirs = withHooks(4, { ats: hook('w-1', 'https://ats.example.com/a') });
+    const merged = mergeStates(base, state(4, { a: entry('i-a', 'A'), b: entry('i-b', 'B') }), theirs);
+    expect(merged.ok && merged.state.version).toBe(2);
+    expect(merged.ok && Object.keys(merged.state.resources?.webhook ?? {})).toEqual(['ats']);
+    expect(merged.ok && Object.keys(merged.state.interviews).sort()).toEqual(['a', 'b']);
+  });
+});
+
 describe('micro1 state merge, as git runs it', () => {
   it('writes the merge over OURS with a serial past both; a conflict leaves OURS as it was and says why', async () => {
     const base = state(3, { a: entry('i-a', 'A'), b: entry('i-b', 'B') });
