@@ -49,13 +49,15 @@ beforeAll(() => {
 describe('action.yml', () => {
   it('is a composite action with inputs for the command and the working directory, and outputs from its steps', () => {
     expect(action.runs.using).toBe('composite');
-    expect(Object.keys(action.inputs)).toEqual(['command', 'working-directory', 'state-file', 'commit-state']);
+    expect(Object.keys(action.inputs)).toEqual(['command', 'working-directory', 'state-file', 'commit-state', 'reviewed-plan']);
+    expect(action.inputs['reviewed-plan']!.default).toBe('');
     expect(action.inputs.command!.default).toBe('plan');
     expect(action.inputs['working-directory']!.default).toBe('.');
     expect(Object.values(action.inputs).every((i) => i.required === false && i.description.length > 0)).toBe(true);
     expect(Object.fromEntries(Object.entries(action.outputs).map(([k, o]) => [k, o.value]))).toEqual({
       exitcode: '${{ steps.micro1.outputs.exitcode }}',
       'plan-file': '${{ steps.micro1.outputs.plan-file }}',
+      'plan-json': '${{ steps.micro1.outputs.plan-json }}',
       digest: '${{ steps.micro1.outputs.digest }}',
     });
   });
@@ -276,14 +278,15 @@ describe('command: apply', () => {
     const repo = await repository(projectFiles(box, 'hiring/', { 'eng/go': GO, 'sales/ae': SALES }));
     const result = await runAction(await repo.checkout(), { command: 'apply', 'working-directory': 'hiring' }, { env: { MICRO1_API_KEY: API_KEY } });
     expect(result.outcome).toBe('success');
-    expect(result.outputs).toEqual({ exitcode: '0', 'plan-file': '', digest: '' });
+    expect(result.outputs).toEqual({ exitcode: '0', 'plan-file': '', 'plan-json': '', digest: '' });
     expect(box.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /interview', 'POST /interview']);
     expect((await git(repo.origin, 'log', '--format=%an: %s', 'main')).trim().split('\n')).toEqual(['github-actions[bot]: micro1: record applied state [skip ci]', 'Dev: interviews']);
     const pushed = JSON.parse(await git(repo.origin, 'show', 'main:hiring/.micro1/state.json')) as { interviews: Record<string, unknown> };
     expect(Object.keys(pushed.interviews)).toEqual(['eng/go', 'sales/ae']);
 
     const again = await runAction(await repo.checkout(), { command: 'apply', 'working-directory': 'hiring' }, { env: { MICRO1_API_KEY: API_KEY } });
-    expect(again.steps.micro1!.stdout).toBe('No changes. 2 interviews already match micro1.\n');
+    // The plan names the host it is for first (the state records it), then finds nothing to do.
+    expect(again.steps.micro1!.stdout).toBe(`Target: ${box.url}\n\nNo changes. 2 interviews already match micro1.\n`);
     expect(again.steps['Commit the state']!.stdout).toBe('The state did not change: nothing to commit.\n');
     expect(box.requests).toHaveLength(2);
   });
@@ -300,6 +303,33 @@ describe('command: apply', () => {
     expect(result.steps.micro1!.stderr).toContain('::error file=interviews/sales/ae.yaml,title=micro1 apply%3A create sales/ae failed::micro1 rejected it: interview_name is taken\n');
     const pushed = JSON.parse(await git(repo.origin, 'show', 'main:.micro1/state.json')) as { interviews: Record<string, unknown> };
     expect(Object.keys(pushed.interviews)).toEqual(['eng/go']);
+  });
+
+  it('with reviewed-plan, applies the saved plan of the plan command when it still holds, as micro1.yml does', async () => {
+    const box = await sandbox();
+    const repo = await repository(projectFiles(box, 'hiring/', { 'eng/go': GO }));
+    const planned = await runAction(await repo.checkout(), { command: 'plan', 'working-directory': 'hiring' });
+    expect(planned.outputs.exitcode).toBe('2');
+    const saved = JSON.parse(readFileSync(planned.outputs['plan-json']!, 'utf8')) as { changes: { key: string; action: string }[] };
+    expect(saved.changes.map((c) => `${c.action} ${c.key}`)).toEqual(['create eng/go']);
+    const result = await runAction(await repo.checkout(), { command: 'apply', 'working-directory': 'hiring', 'reviewed-plan': planned.outputs['plan-json']! }, { env: { MICRO1_API_KEY: API_KEY } });
+    expect(result.outcome).toBe('success');
+    expect(box.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /interview']);
+    expect((await git(repo.origin, 'log', '--format=%s', 'main')).trim().split('\n')[0]).toBe('micro1: record applied state [skip ci]');
+  });
+
+  it('with reviewed-plan, sends nothing when main no longer plans what was reviewed', async () => {
+    const box = await sandbox();
+    const repo = await repository(projectFiles(box, '', { 'eng/go': GO }));
+    const planned = await runAction(await repo.checkout(), { command: 'plan' });
+    // main moved on after the review: the same interview now says something else.
+    const work = await repo.checkout();
+    writeFileSync(path.join(work, 'interviews/eng/go.yaml'), `${GO}interview_language: fr\n`);
+    const result = await runAction(work, { command: 'apply', 'reviewed-plan': planned.outputs['plan-json']! }, { env: { MICRO1_API_KEY: API_KEY } });
+    expect(result.outcome).toBe('failure');
+    expect(result.outputs.exitcode).toBe('1');
+    expect(box.requests).toHaveLength(0);
+    expect(`${result.steps.micro1!.stdout}${result.steps.micro1!.stderr}`).toContain('eng/go');
   });
 
   it('leaves the state uncommitted with commit-state: false', async () => {

@@ -88,18 +88,25 @@ describe('docs/state.md', () => {
     writeFileSync(path.join(main, 'interviews', 'eng', 'go.yaml'), 'interview_name: Go Engineer\ninterview_language: fr\n');
     await ok(main, 'npx micro1 apply --auto-approve && git add -A && git commit -qm "go in French" && git push -q origin main');
 
+    // The merge driver registered as the page says: a key deleted on one side (the move) and changed
+    // on the other is a conflict it names, not a guess; git leaves the file to the recipe below.
+    const section = blocks('Merge conflicts in the state file').filter((b) => b.lang === 'sh');
+    const driver = section.find((b) => b.text.includes('state merge'));
+    expect(driver, 'the merge driver block').toBeDefined();
+    await ok(branch, `${driver!.text}\ngit add .gitattributes && git commit -qm "state merge driver"`);
     const merge = await sh(branch, 'git fetch -q origin && git merge origin/main');
     expect(merge.code).not.toBe(0);
+    expect(merge.stderr + merge.stdout).toContain('"eng/go" was changed differently on both sides');
     expect(await ok(branch, 'git diff --name-only --diff-filter=U')).toBe('.micro1/state.json\n');
 
     // The recipe, as written on the page.
-    const recipe = blocks('Merge conflicts in the state file').find((b) => b.lang === 'sh')!.text;
-    expect(recipe).toContain('git checkout origin/main -- .micro1/state.json');
-    await ok(branch, recipe);
+    const recipe = section.find((b) => b.text.includes('git checkout origin/main -- .micro1/state.json'));
+    expect(recipe, 'the recipe block').toBeDefined();
+    await ok(branch, recipe!.text);
     await ok(branch, 'git commit -q --no-edit');
 
     const plan = await sh(branch, 'npx micro1 plan --detailed-exitcode');
-    expect(plan).toMatchObject({ code: 0, stdout: 'No changes. 2 interviews already match micro1.\n' });
+    expect(plan).toMatchObject({ code: 0, stdout: `Target: ${box.url}\n\nNo changes. 2 interviews already match micro1.\n` });
     // git carried main's edit into the renamed file; micro1 has it under the same id.
     expect(readFileSync(path.join(branch, 'interviews', 'eng', 'golang.yaml'), 'utf8')).toBe('interview_name: Go Engineer\ninterview_language: fr\n');
     expect(box.requests.map((r) => r.method)).toEqual(['POST', 'POST', 'PUT']);
