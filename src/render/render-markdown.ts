@@ -19,6 +19,10 @@ import { actionableResources, RESOURCE_SYMBOL, resourceLabel, resourceSectionMar
  * each cut counted and where to see the rest said.
  *
  * Every key, file name, value and message reaches the Markdown through neutralise.ts only.
+ *
+ * Over 350 lines: fitting a plan into a size limit is one algorithm over all its parts (deletes,
+ * warnings, the index, details, other kinds); split across files, each part would need the
+ * budget's bookkeeping passed in and out.
  */
 
 /** The first line of every plan comment: the example workflow finds its own comment by it and updates it. */
