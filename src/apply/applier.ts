@@ -1,3 +1,5 @@
+// Over ~350 lines on purpose: one run's shared state (limiter, breaker, deadline, which key manages
+// which id) and the create/lookup/adopt rules that together rule out a duplicate read best in one place.
 import pLimit from 'p-limit';
 import { jsonEqual, type CanonicalBody } from '../definitions/canonical.js';
 import { ApiError, OUTCOME_UNKNOWN, type Micro1Client } from '../api/client.js';
@@ -71,7 +73,8 @@ export const UNREACHABLE_AFTER = 5;
  * Makes micro1 match a plan: creates, then updates, then deletes, each phase at the configured
  * concurrency and rate. Every confirmed change is recorded in the store at once; a create is
  * recorded as pending before it is sent, and an unconfirmed one is looked up by name before
- * anything is sent again, so no run, however it ends, leaves a duplicate or loses an update.
+ * anything is sent again (one that timed out only in the next run, see `mayStillCommit`), so no
+ * run, however it ends, leaves a duplicate or loses an update.
  */
 export async function applyChanges(changes: readonly Change[], settings: ApplySettings, deps: ApplyDeps): Promise<ApplyResult> {
   const run = new ApplyRun(settings, deps, changes.filter((c) => c.action !== 'no-op').length);
@@ -188,7 +191,7 @@ class ApplyRun {
         if (!(error instanceof ApiError)) throw error;
         if (error.kind === 'bad-request') store.record({ op: 'pending-cleared', key: change.key });
         const unknownOutcome = OUTCOME_UNKNOWN.includes(error.kind);
-        if (!unknownOutcome || attempt >= this.settings.maxRetries || this.stopped()) throw error;
+        if (!unknownOutcome || mayStillCommit(error) || attempt >= this.settings.maxRetries || this.stopped()) throw error;
         await this.deps.clock.sleep(backoffMs(attempt, this.deps.clock), this.deps.stop);
         // Never re-send blindly: the first attempt may have created it.
         const found = await this.lookup(spec.interview_name, spec);
@@ -349,6 +352,20 @@ class ApplyRun {
   }
 }
 
+/**
+ * Whether micro1 may still be working on a create we stopped waiting for. A 5xx or a reset is
+ * micro1's (or the path's) own end of the request, so a lookup sent after it sees whatever it
+ * did. A timeout is only our side giving up: micro1 may commit the create at any later moment, also
+ * after a lookup that found nothing, and a create re-sent then would make a second interview (the
+ * soak saw it under load). No lookup in the same run can rule that out, and the API has no
+ * idempotency key, so such a create is never sent again in this run: it stays pending, is
+ * reported with what to do, and the next run looks it up by name before sending anything (DESIGN,
+ * Apply), by when micro1 has long finished with it.
+ */
+function mayStillCommit(error: ApiError): boolean {
+  return error.kind === 'timeout';
+}
+
 /** A create answered with an id another key manages: final for that change, never retried or recorded. */
 class SharedIdAnswer extends ApiError {
   constructor(message: string, readonly interviewName: string) {
@@ -372,6 +389,12 @@ function explain(change: Change, error: ApiError): { message: string; hint?: str
     return { message: error.message, hint: `run \`micro1 plan --refresh\` to compare with micro1; if it is gone, \`micro1 state rm ${change.key}\` drops it from the state` };
   }
   const pending = change.action === 'create' && OUTCOME_UNKNOWN.includes(error.kind);
+  if (pending && mayStillCommit(error)) {
+    return {
+      message: `create not confirmed: ${error.message}`,
+      hint: 'micro1 may still be making it, so it was not sent again in this run; run `micro1 apply` again: it looks it up on micro1 by name first and sends it only if it is not there',
+    };
+  }
   if (pending) {
     return { message: `create not confirmed: ${error.message}`, hint: 'the next apply looks it up on micro1 by name before sending it again' };
   }
