@@ -5,6 +5,7 @@ import { renderApplySummary } from '../src/render/render-apply.js';
 import { API_KEY, apply, project, readStateFile } from './apply-harness.js';
 import { runCli } from './helpers.js';
 import type { Sandbox } from '../src/sandbox/sandbox.js';
+import { sandbox } from './apply-harness.js';
 
 /**
  * A create that times out on our side may still be committed by micro1 afterwards, later than any
@@ -118,5 +119,16 @@ describe('a create that timed out is committed by micro1 after our lookup', () =
     expect(server.interviews).toHaveLength(1);
     expect(readStateFile(dir).pending).toEqual([]);
     expect(readStateFile(dir).interviews['sales/ae']!.id).toBe(server.interviews[0]!.interview_id);
+  });
+
+  it('only a timeout waits for the next run: a create answered 5xx is still looked up and sent again in the same run', async () => {
+    let failing = 1;
+    const box = await sandbox({ fault: (r) => (r.method === 'POST' && failing-- > 0 ? { kind: 'status', status: 502, body: { status: false } } : undefined) });
+    const dir = project({ 'sales/ae': 'interview_name: Account Executive\n' }, { apply: { requestsPerSecond: 1000, concurrency: 1, maxRetries: 3 }, api: { timeoutMs: 30_000 } });
+    const { outcome } = await apply(dir, box);
+    expect(outcome.kind === 'applied' && outcome.result).toMatchObject({ created: 1, failures: [] });
+    expect(box.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /interview', 'GET /interviews', 'POST /interview']);
+    expect(box.interviews()).toHaveLength(1);
+    expect(readStateFile(dir).pending).toEqual([]);
   });
 });
