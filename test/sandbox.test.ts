@@ -1,5 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sandboxCommand } from '../src/commands/sandbox.js';
@@ -553,6 +555,25 @@ describe('sandbox faults', () => {
     await expect(request).rejects.toMatchObject({ name: 'AbortError' });
     expect(sb.requests[0]!.status).toBe('hang');
     expect((await call(sb, 'GET', '/interviews')).status).toBe(200);
+  });
+
+  it('marks an answer its client never read (it closed the connection first) as clientGone, and one it read not', async () => {
+    const sb = await sandbox({ fault: () => ({ kind: 'status', status: 429, retryAfter: '30' }) });
+    // A client that gave up: the request is on its way, the connection already closed.
+    const socket = connect(sb.port, '127.0.0.1');
+    socket.write(`GET /interviews HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: ${KEY}\r\n\r\n`, () => socket.destroy());
+    await once(socket, 'close');
+    const settled = async () => {
+      // Turns of the event loop, not time: the sandbox decides two turns after it answers.
+      for (let turn = 0; turn < 1000 && !sb.requests.every((r) => r.status !== 'pending'); turn++) await new Promise(setImmediate);
+      for (let turn = 0; turn < 5; turn++) await new Promise(setImmediate);
+    };
+    await settled();
+    expect(sb.requests[0]).toMatchObject({ status: 429, clientGone: true });
+    expect((await call(sb, 'GET', '/interviews')).status).toBe(429);
+    await settled();
+    expect(sb.requests[1]!.status).toBe(429);
+    expect(sb.requests[1]!.clientGone).toBeUndefined();
   });
 
   it('close() destroys a hanging connection and resolves', async () => {

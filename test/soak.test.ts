@@ -5,7 +5,7 @@ import { BODY_DEFAULTS, jsonEqual } from '../src/definitions/canonical.js';
 import { planCommand } from '../src/commands/plan.js';
 import { hasChanges, isActionable } from '../src/plan/planner.js';
 import { renderApplySummary } from '../src/render/render-apply.js';
-import type { Fault, RecordedRequest } from '../src/sandbox/sandbox.js';
+import type { Fault, FaultRequest, RecordedRequest, Sandbox } from '../src/sandbox/sandbox.js';
 import { apply, env, project, readStateFile, sandbox } from './apply-harness.js';
 import { random } from './chaos-harness.js';
 import { VirtualClock } from './virtual-clock.js';
@@ -14,9 +14,13 @@ import { VirtualClock } from './virtual-clock.js';
  * Issue 7, fault soak: 500 changes against a sandbox that answers 20% 5xx, 10% 429 (Retry-After in
  * seconds, as an HTTP date, or absent), 5% connection resets and 2% hangs, chosen by a seeded PRNG.
  * applyCommand runs in-process on a virtual clock, so Retry-After waits cost nothing; hangs cost
- * api.timeoutMs of real time each, so it is kept small.
+ * api.timeoutMs of real time each, so it is kept small — but not so small that an answered request
+ * times out on a loaded machine (at 150 ms, with a load average of 10 on 2 cores, they did: a
+ * request the client had given up on was then answered with a throttle it never saw, and the check
+ * below took the client's ordinary retry for a Retry-After not honoured).
  */
-const TIMEOUT_MS = 150;
+const TIMEOUT_MS = 1000;
+const SETUP_TIMEOUT_MS = 30_000;
 
 type Kind = '5xx' | '503' | '429-seconds' | '429-date' | '429-none' | 'reset' | 'reset-after-commit' | 'hang';
 
@@ -42,11 +46,19 @@ async function soak(seed: number, maxRetries: number) {
   const decisions = new Map<number, Decision>();
   const injected: Record<Kind, number> = { '5xx': 0, '503': 0, '429-seconds': 0, '429-date': 0, '429-none': 0, reset: 0, 'reset-after-commit': 0, hang: 0 };
   let faulty = false;
-  const rnd = random(seed);
-  const box = await sandbox({
+  // Each attempt's answer is drawn from its own PRNG, seeded by the seed, what the request is about
+  // and how many times it was sent before, not from one sequence shared in arrival order: four
+  // workers' requests arrive in an order that depends on the machine's load, and with one shared
+  // sequence every run of the test was a different soak (a loaded run once drew 6 re-runs).
+  const attempts = new Map<string, number>();
+  const box: Sandbox = await sandbox({
     now: () => clock.now(),
     fault: (request): Fault | undefined => {
       if (!faulty) return undefined;
+      const about = subject(request, box);
+      const n = attempts.get(about) ?? 0;
+      attempts.set(about, n + 1);
+      const rnd = random(hash(`${seed} ${about} ${n}`));
       const r = rnd();
       const decide = (kind: Kind, fault: Fault, notBefore?: number): Fault => {
         injected[kind]++;
@@ -70,7 +82,10 @@ async function soak(seed: number, maxRetries: number) {
       return undefined;
     },
   });
-  const dir = project({}, { prune: true, safety: { maxDeletes: 1000, maxDeletePercent: 100 }, apply: { requestsPerSecond: 50, concurrency: 4, maxRetries }, api: { timeoutMs: TIMEOUT_MS } });
+  const config = (timeoutMs: number) => ({ prune: true, safety: { maxDeletes: 1000, maxDeletePercent: 100 }, apply: { requestsPerSecond: 50, concurrency: 4, maxRetries }, api: { timeoutMs } });
+  // The setup injects no fault, so nothing in it should time out: a generous timeout keeps a loaded
+  // machine (one answer later than TIMEOUT_MS) from failing the setup instead of the soak.
+  const dir = project({}, config(SETUP_TIMEOUT_MS));
   const version = new Map<string, number>();
   const write = () => {
     const root = path.join(dir, 'interviews');
@@ -94,10 +109,11 @@ async function soak(seed: number, maxRetries: number) {
   for (let i = 300; i < 500; i++) version.set(key(i), 2);
   write();
 
+  writeFileSync(path.join(dir, 'micro1.config.json'), JSON.stringify(config(TIMEOUT_MS)));
   faulty = true;
   const started = performance.now();
   const virtualStart = clock.now();
-  const runs: { changes: number; requests: number; failures: number; reconciled: number }[] = [];
+  const runs: { changes: number; requests: number; failures: number; reconciled: number; hungCreates: number; timedOutCreates: number }[] = [];
   for (let run = 1; run <= 6; run++) {
     const before = box.requests.length;
     const { outcome } = await apply(dir, box, { clock, force: true });
@@ -118,7 +134,20 @@ async function soak(seed: number, maxRetries: number) {
       expect(failure.message).toMatch(/micro1 server error \(50\d\)|no answer within|connection failed|create not confirmed|rate limiting/);
       expect(summary).toContain(failure.file);
     }
-    runs.push({ changes: actionable.length, requests: box.requests.length - before, failures: result.failures.length, reconciled: result.reconciled });
+    // A create that timed out (a hang, or an answer later than the timeout on a loaded machine) is,
+    // by design, not sent again in the same run, as micro1 may still be making it: it is reported
+    // with what to do, and the next run looks it up.
+    const hungCreates = box.requests.slice(before).filter((r) => r.method === 'POST' && r.status === 'hang').length;
+    const timedOutCreates = result.failures.filter((f) => f.action === 'create' && /no answer within/.test(f.message));
+    for (const f of timedOutCreates) expect(f.hint).toContain('run `micro1 apply` again');
+    runs.push({
+      changes: actionable.length,
+      requests: box.requests.length - before,
+      failures: result.failures.length,
+      reconciled: result.reconciled,
+      hungCreates,
+      timedOutCreates: timedOutCreates.length,
+    });
     if (result.failures.length === 0) break;
   }
   faulty = false;
@@ -142,9 +171,16 @@ async function soak(seed: number, maxRetries: number) {
   // same request went out again.
   const soakRequests = box.requests.slice(firstSoakRequest);
   let throttlesChecked = 0;
+  let unseenThrottles = 0;
   soakRequests.forEach((request, i) => {
     const decision = decisions.get(request.seq);
     if (decision?.notBefore === undefined) return;
+    // A throttle answered to a client that had already given up on that request (it timed out on a
+    // loaded machine) was never seen: the next attempt is the timeout's retry, not a throttled one.
+    if (request.clientGone === true) {
+      unseenThrottles++;
+      return;
+    }
     const again = soakRequests.slice(i + 1).find((r) => identity(r) === identity(request));
     if (again === undefined) return;
     throttlesChecked++;
@@ -163,9 +199,29 @@ async function soak(seed: number, maxRetries: number) {
     resends,
     lookups: soakRequests.filter((r) => r.method === 'GET').length,
     throttlesChecked,
+    unseenThrottles,
     virtualMinutes: Math.round((clock.now() - virtualStart) / 6000) / 10,
     realSeconds: Math.round(realMs / 100) / 10,
   };
+}
+
+/** What a request is about, the same for every attempt at it and whatever the ids: its interview's name, or the list query. */
+function subject(r: FaultRequest, box: Sandbox): string {
+  if (r.method === 'GET') {
+    const query = box.requests[r.seq - 1]?.query ?? {};
+    return `GET ${query.keyword ?? ''} page ${query.page ?? ''}`;
+  }
+  const named = (r.body as { interview_name?: string } | undefined)?.interview_name;
+  if (named !== undefined) return `${r.method} ${named}`;
+  const id = decodeURIComponent(r.path.split('/').at(-1) ?? '');
+  return `${r.method} ${box.interviews().find((i) => i.id === id)?.body.interview_name ?? id}`;
+}
+
+/** FNV-1a, 32 bits: a seed from a string. */
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
 /** The same request sent again: same method and path, same interview for a create, same keyword for a lookup. */
@@ -180,9 +236,13 @@ describe('fault soak: 500 changes through 5xx, 429, resets and hangs', () => {
     console.log(`soak figures ${JSON.stringify(figures)}`);
     expect(figures.faultShare).toBeGreaterThan(30);
     for (const kind of Object.keys(figures.injected) as Kind[]) expect(figures.injected[kind], kind).toBeGreaterThan(0);
-    // Within its budget the first run does (nearly) everything; a second finishes the rest.
-    expect(figures.runs[0]!.failures).toBeLessThanOrEqual(5);
-    expect(figures.runs.length).toBeLessThanOrEqual(2);
+    // Within its budget the first run does (nearly) everything but the creates that timed out (left
+    // to the next run by design); the second finishes the rest, and a run after it is only ever
+    // needed for a create that timed out again.
+    const [first, ...later] = figures.runs;
+    expect(first!.failures - first!.timedOutCreates).toBeLessThanOrEqual(5);
+    for (const run of later) expect(run.failures, 'failures of a re-run that are not timed-out creates').toBe(run.timedOutCreates);
+    expect(figures.runs.at(-1)!.failures).toBe(0);
     expect(figures.throttlesChecked).toBeGreaterThan(50);
   });
 

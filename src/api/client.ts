@@ -24,6 +24,20 @@ export type FailureKind =
  * answer that is not the documented envelope): a create is then looked up before it is sent again.
  */
 export const OUTCOME_UNKNOWN: readonly FailureKind[] = ['server', 'timeout', 'network', 'protocol'];
+/**
+ * Whether micro1 may still be working on a create we stopped waiting for. A 5xx or a reset is
+ * micro1's (or the path's) own end of the request, so a lookup sent after it sees whatever it
+ * did. A timeout is only our side giving up: micro1 may commit the create at any later moment, also
+ * after a lookup that found nothing, and a create re-sent then would make a second one (the soak
+ * saw it under load). No lookup in the same run can rule that out, and the API has no idempotency
+ * key, so such a create is never sent again in this run: it stays pending, is reported with what to
+ * do, and the next run looks it up before sending anything (DESIGN, Apply), by when micro1 has long
+ * finished with it. Interviews and webhooks alike.
+ */
+export function mayStillCommit(error: ApiError): boolean {
+  return error.kind === 'timeout';
+}
+
 /** Of those, the ones worth sending again: an answer we cannot read (protocol) will not improve. */
 export const RETRYABLE: readonly FailureKind[] = ['server', 'timeout', 'network'];
 

@@ -1,6 +1,8 @@
+// Over ~350 lines on purpose: one run's shared state (limiter, breaker, deadline, which key manages
+// which id) and the create/lookup/adopt rules that together rule out a duplicate read best in one place.
 import pLimit from 'p-limit';
 import { jsonEqual, type CanonicalBody } from '../definitions/canonical.js';
-import { ApiError, OUTCOME_UNKNOWN, type Micro1Client } from '../api/client.js';
+import { ApiError, mayStillCommit, OUTCOME_UNKNOWN, type Micro1Client } from '../api/client.js';
 import type { Clock } from '../clock.js';
 import { fromListItem, inviteUrlOf, listComparable } from '../api/list-shape.js';
 import type { Change } from '../plan/planner.js';
@@ -87,7 +89,8 @@ export const UNREACHABLE_AFTER = 5;
  * Makes micro1 match a plan: creates, then updates, then deletes, each phase at the configured
  * concurrency and rate. Every confirmed change is recorded in the store at once; a create is
  * recorded as pending before it is sent, and an unconfirmed one is looked up by name before
- * anything is sent again, so no run, however it ends, leaves a duplicate or loses an update.
+ * anything is sent again (one that timed out only in the next run, see `mayStillCommit`), so no
+ * run, however it ends, leaves a duplicate or loses an update.
  * (Past ~350 lines: one run's phases share the limiter, breaker, deadline and id bookkeeping, which
  * split across files would have to be passed around; what a failure means is in explain-failure.ts.)
  */
@@ -210,7 +213,7 @@ class ApplyRun {
         if (!(error instanceof ApiError)) throw error;
         if (error.kind === 'bad-request') store.record({ op: 'pending-cleared', key: change.key });
         const unknownOutcome = OUTCOME_UNKNOWN.includes(error.kind);
-        if (!unknownOutcome || attempt >= this.settings.maxRetries || this.stopped()) throw error;
+        if (!unknownOutcome || mayStillCommit(error) || attempt >= this.settings.maxRetries || this.stopped()) throw error;
         await this.deps.clock.sleep(backoffMs(attempt, this.deps.clock), this.deps.stop);
         // Never re-send blindly: the first attempt may have created it.
         const found = await this.lookup(spec.interview_name, spec);

@@ -1,4 +1,4 @@
-import { ApiError, OUTCOME_UNKNOWN } from '../api/client.js';
+import { ApiError, mayStillCommit, OUTCOME_UNKNOWN } from '../api/client.js';
 import type { Change } from '../plan/planner.js';
 
 /**
@@ -33,6 +33,12 @@ export function explain(change: Change, error: ApiError, recorded: boolean): { m
     return { message: error.message, hint: next };
   }
   const pending = change.action === 'create' && OUTCOME_UNKNOWN.includes(error.kind);
+  if (pending && mayStillCommit(error)) {
+    return {
+      message: `create not confirmed: ${error.message}`,
+      hint: 'micro1 may still be making it, so it was not sent again in this run; run `micro1 apply` again: it looks it up on micro1 by name first and sends it only if it is not there',
+    };
+  }
   if (pending) {
     return { message: `create not confirmed: ${error.message}`, hint: 'the next apply looks it up on micro1 by name before sending it again' };
   }

@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { ApiError, OUTCOME_UNKNOWN, type Micro1Client } from '../api/client.js';
+import { ApiError, mayStillCommit, OUTCOME_UNKNOWN, type Micro1Client } from '../api/client.js';
 import type { RateLimiter } from '../api/rate-limiter.js';
 import { backoffMs } from '../api/retry-policy.js';
 import { NotSent, sendWithRetry } from '../api/send-with-retry.js';
@@ -115,7 +115,7 @@ class ResourceRun {
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
         if (error.kind === 'bad-request') store.record({ op: 'resource-pending-cleared', kind: kind.name, key: change.key });
-        if (!OUTCOME_UNKNOWN.includes(error.kind) || attempt >= this.settings.maxRetries || this.stopped()) throw error;
+        if (!OUTCOME_UNKNOWN.includes(error.kind) || mayStillCommit(error) || attempt >= this.settings.maxRetries || this.stopped()) throw error;
         await this.deps.clock.sleep(backoffMs(attempt, this.deps.clock), this.deps.stop);
         // Never re-send blindly: the first attempt may have created it.
         const found = await this.lookup(kind, body);
@@ -213,6 +213,12 @@ class ResourceRun {
 }
 
 function explain(kind: ResourceKind, change: ResourceChange, error: ApiError): { message: string; hint?: string } {
+  if (change.action === 'create' && mayStillCommit(error)) {
+    return {
+      message: `create not confirmed: ${error.message}`,
+      hint: `micro1 may still be making it, so it was not sent again in this run; run \`micro1 apply\` again: it looks it up on micro1 by ${kind.identityLabel} first and sends it only if it is not there`,
+    };
+  }
   if (change.action === 'create' && OUTCOME_UNKNOWN.includes(error.kind)) {
     return { message: `create not confirmed: ${error.message}`, hint: `the next apply looks it up on micro1 by ${kind.identityLabel} before sending it again` };
   }

@@ -94,6 +94,12 @@ export interface RecordedRequest {
   /** When the body was complete (the `now` clock). */
   time: number;
   status: number | 'reset' | 'hang' | 'pending';
+  /**
+   * True when the client had already closed the connection by the time it could first have read the
+   * answer: it gave up on this request (timed out) and never saw what it was answered. Set shortly
+   * after the answer is sent.
+   */
+  clientGone?: boolean;
 }
 
 export interface StoredInterview {
@@ -356,6 +362,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (fault?.kind === 'reset-after-commit') return reset(req, record);
     send(res, answer);
     record.status = answer.status;
+    noteClientGone(req, record);
   }
 
   // handle() answers its own errors; if even that fails, dropping the connection is all that is left.
@@ -714,6 +721,20 @@ function listen(server: ReturnType<typeof createServer>, port: number): Promise<
     });
     server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
   });
+}
+
+/**
+ * A client that gave up before this answer was written closed its connection first, but the close
+ * is read one turn of the event loop after the request (libuv stops at a short read), and a client
+ * in this process reads the answer at the earliest one turn after it was written: so two turns on,
+ * a closed connection means the answer was never read.
+ */
+function noteClientGone(req: IncomingMessage, record: RecordedRequest): void {
+  setImmediate(() =>
+    setImmediate(() => {
+      if (req.socket.destroyed || req.socket.readableEnded) record.clientGone = true;
+    }),
+  );
 }
 
 function reset(req: IncomingMessage, record: RecordedRequest): void {
