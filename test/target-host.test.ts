@@ -94,7 +94,7 @@ describe('the target host', () => {
     expect((await runCli(['apply', '--auto-approve'], cwd, { env: envFor(old.url) })).code).toBe(0);
     expect((await runCli(['apply', '--auto-approve'], cwd, { env: envFor(other.url) })).code).toBe(1);
     const moved = await runCli(['apply', '--auto-approve', '--retarget-host'], cwd, { env: envFor(other.url) });
-    expect(moved).toMatchObject({ code: 0, stdout: 'No changes. 1 interview already matches micro1.\n' });
+    expect(moved).toMatchObject({ code: 0, stdout: `Target: ${other.url}\n\nNo changes. 1 interview already matches micro1.\n` });
     expect(stateOf(cwd).targetHost).toBe(other.url);
     expect(other.requests).toHaveLength(0);
     expect((await runCli(['apply', '--auto-approve'], cwd, { env: envFor(other.url) })).code).toBe(0);

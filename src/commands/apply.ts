@@ -89,8 +89,10 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
     if (reviewed !== undefined) checkReviewed(reviewed, plan, options.reviewedFile!);
     if (!hasChanges(plan)) {
       // A retarget with nothing to send still moves the state to its new host.
-      if (options.retargetHost === true) store.setTargetHost(host, true);
-      return { kind: 'no-changes', plan };
+      if (options.retargetHost !== true || plan.target === undefined) return { kind: 'no-changes', plan };
+      store.setTargetHost(host, true);
+      // Shown as it now is: the state belongs to the new host, so there is no change of host left to warn of.
+      return { kind: 'no-changes', plan: { ...plan, target: { ...plan.target, stateHost: host } } };
     }
     checkUnknownFields(plan);
     checkDeleteSafety(plan, store.state, config.safety, options.force, configToEdit(config, options.cwd));
