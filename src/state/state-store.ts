@@ -11,6 +11,10 @@ import { interviewRecord, MAX_STATE_BYTES, projectRootOf, readState, writeState,
  * journal into the state file now and then (and always before exit). Appending keeps apply linear:
  * 10,000 changes never rewrite a large state file 10,000 times, and a kill -9 loses nothing that
  * micro1 confirmed, because the journal is replayed on the next read.
+ *
+ * Longer than most files (about 420 lines) on purpose: the journal's format, its replay and the
+ * store that writes it (group commit, folds, what happens after a failed write) are one contract,
+ * kept together so that what is written and what is replayed cannot drift apart.
  */
 export type JournalEntry =
   | { op: 'pending'; pending: PendingCreate }
