@@ -21,12 +21,6 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
 /** A page's text; a missing page reads as empty, so each test below fails on its own. */
 const read = (rel: string) => (existsSync(path.join(REPO, rel)) ? readFileSync(path.join(REPO, rel), 'utf8') : '');
 
-/**
- * Pages other branches are writing at the same time. A link to one of them is checked fully once
- * the file exists; until then only its absence is forgiven. Delete a name once its page has landed.
- */
-const PAGES_IN_FLIGHT = new Set(['docs/performance.md']);
-
 interface Section {
   /** The heading's visible text. */
   title: string;
@@ -231,7 +225,7 @@ describe('links between the README and the docs pages', () => {
         const [file = '', anchor] = href.split('#') as [string, string | undefined];
         const target = file === '' ? page : path.posix.normalize(path.posix.join(path.posix.dirname(page), decodeURIComponent(file)));
         if (!existsSync(path.join(REPO, target))) {
-          if (!PAGES_IN_FLIGHT.has(target)) broken.push(`${page}: ${href} (no file ${target})`);
+          broken.push(`${page}: ${href} (no file ${target})`);
           continue;
         }
         if (anchor !== undefined && statSync(path.join(REPO, target)).isFile() && !anchors(read(target)).has(anchor)) broken.push(`${page}: ${href} (no heading #${anchor} in ${target})`);

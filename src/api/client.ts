@@ -156,8 +156,16 @@ export class Micro1Client {
 
   private async request(method: string, pathAndQuery: string, body?: unknown, options: { statusOptional?: boolean } = {}): Promise<Record<string, unknown>> {
     const url = new URL(this.base.pathname.replace(/\/$/, '') + pathAndQuery, this.base);
-    const timeout = AbortSignal.timeout(this.options.timeoutMs);
-    const signal = this.options.signal ? AbortSignal.any([timeout, this.options.signal]) : timeout;
+    const attempt = abortable(this.options.timeoutMs, this.options.signal);
+    try {
+      return await this.attempt(method, url, body, attempt, options.statusOptional === true);
+    } finally {
+      attempt.done();
+    }
+  }
+
+  private async attempt(method: string, url: URL, body: unknown, attempt: Abortable, statusOptional: boolean): Promise<Record<string, unknown>> {
+    const { signal } = attempt;
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': USER_AGENT,
@@ -168,7 +176,7 @@ export class Micro1Client {
     const where = `${method} ${url.origin}${url.pathname}`;
     const failed = (error: unknown, unreachable: boolean): ApiError => {
       if (error instanceof ApiError) return error;
-      if (timeout.aborted) return new ApiError('timeout', `no answer within ${this.options.timeoutMs} ms`);
+      if (attempt.timedOut()) return new ApiError('timeout', `no answer within ${this.options.timeoutMs} ms`);
       if (this.options.signal?.aborted) return new ApiError('network', 'abandoned while in flight (apply was interrupted): micro1 may or may not have made the change', undefined, undefined, false, true);
       const what = unreachable ? `before any answer from ${url.origin}` : `while reading the answer to ${where}`;
       return new ApiError('network', `connection failed ${what}: ${describeNetworkError(error)}`, undefined, undefined, unreachable);
@@ -186,7 +194,7 @@ export class Micro1Client {
     } catch (error) {
       throw failed(error, false);
     }
-    return this.interpret(method, response, text, options.statusOptional === true);
+    return this.interpret(method, response, text, statusOptional);
   }
 
   private interpret(method: string, response: Response, text: string, statusOptional = false): Record<string, unknown> {
@@ -217,6 +225,42 @@ export class Micro1Client {
     if (envelope.status !== true && !(statusOptional && envelope.status === undefined)) throw new ApiError('bad-request', apiMessage ?? 'micro1 answered status: false', status);
     return envelope;
   }
+}
+
+/** One attempt's signal: aborted by its timeout or by the run's signal, until `done`. */
+interface Abortable {
+  signal: AbortSignal;
+  timedOut(): boolean;
+  /** The timer cleared and the run's signal let go: called once the answer is read, or not. */
+  done(): void;
+}
+
+/**
+ * One controller, one timer and one listener per attempt, all released when it ends. It replaces
+ * AbortSignal.any([AbortSignal.timeout(ms), run]): that kept each attempt's timer for the whole
+ * timeout (30 s by default, so 10,000 pending at 10,000 changes) and each combined signal in the
+ * run's, and cost several times as much per request.
+ */
+function abortable(timeoutMs: number, run: AbortSignal | undefined): Abortable {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError'));
+  }, timeoutMs);
+  // Like AbortSignal.timeout: the timer alone does not keep the process running.
+  timer.unref();
+  const stop = () => controller.abort(run?.reason);
+  if (run?.aborted) stop();
+  else run?.addEventListener('abort', stop, { once: true });
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    done() {
+      clearTimeout(timer);
+      run?.removeEventListener('abort', stop);
+    },
+  };
 }
 
 /** Plain http is refused except to loopback, before any connection or DNS lookup is attempted. */

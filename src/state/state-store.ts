@@ -15,9 +15,9 @@ import {
  * 10,000 changes never rewrite a large state file 10,000 times, and a kill -9 loses nothing that
  * micro1 confirmed, because the journal is replayed on the next read.
  *
- * Over 350 lines: the journal's entries (interviews' and other kinds'), their fold and the store
- * that appends and folds them are one mechanism, and `foldInto` must stay the one definition both
- * the replay and the running store use.
+ * Over 350 lines on purpose: the journal's format (interviews' and other kinds' entries), its replay
+ * and the store that writes it (group commit, folds, what happens after a failed write) are one
+ * contract, kept together so that what is written and what is replayed cannot drift apart.
  */
 export type JournalEntry =
   | { op: 'pending'; pending: PendingCreate }
