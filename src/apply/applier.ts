@@ -1,5 +1,3 @@
-// Over ~350 lines on purpose: one run's shared state (limiter, breaker, deadline, which key manages
-// which id) and the create/lookup/adopt rules that together rule out a duplicate read best in one place.
 import pLimit from 'p-limit';
 import { jsonEqual, type CanonicalBody } from '../definitions/canonical.js';
 import { ApiError, mayStillCommit, OUTCOME_UNKNOWN, type Micro1Client } from '../api/client.js';
