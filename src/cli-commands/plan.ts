@@ -34,7 +34,7 @@ export const plan = defineCommand('plan', {
       ...(values.prune ? { prune: true } : {}),
       ...(values.refresh ? { refresh: true } : {}),
     });
-    const { renderPlanText } = await import('../render/render-text.js');
+    const { renderPlanTextChunks } = await import('../render/render-text.js');
     const { renderDriftText } = await import('../render/render-drift.js');
     const { planToJson } = await import('../render/render-json.js');
     const { hasChanges } = await import('../plan/planner.js');
@@ -60,7 +60,12 @@ export const plan = defineCommand('plan', {
     const refreshed = outcome.drift === undefined ? {} : { drift: outcome.drift };
     if (format === 'json') io.stdout(`${JSON.stringify(planToJson(outcome.plan, diagnostics, outcome.drift), null, 2)}\n`);
     else if (format === 'markdown') io.stdout(md.renderPlanMarkdown(outcome.plan, diagnostics, { limit: md.COMMENT_LIMIT, ...(fullPlanUrl ? { fullPlanUrl } : {}), ...refreshed }));
-    else io.stdout(`${outcome.drift ? renderDriftText(outcome.drift, outcome.plan, style) : ''}${renderPlanText(outcome.plan, style)}`);
+    else {
+      // In pieces, each written before the next is rendered: a large plan is never one string.
+      // The output edge guards each stream across writes (workflowCommandStream), so this is as safe.
+      if (outcome.drift) io.stdout(renderDriftText(outcome.drift, outcome.plan, style));
+      for (const piece of renderPlanTextChunks(outcome.plan, style)) io.stdout(piece);
+    }
     appendStepSummary(io, github, (limit) => md.renderPlanMarkdown(outcome.plan, diagnostics, { limit, ...refreshed }));
     if (outcome.savedTo !== undefined && values.out !== undefined) {
       const out = visible(values.out);

@@ -2,7 +2,7 @@ import { lstatSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { ITEM_KEYS } from './body-model.js';
-import { canonicalBody, type BodyField } from './canonical.js';
+import { canonicalBody, type BodyField, type CanonicalBody } from './canonical.js';
 import { formatPath, type Diagnostic } from '../diagnostics.js';
 import { definitionSchema, fragmentSchema, KNOWN_KEYS, type DefinitionInput } from './interview-schema.js';
 import type { Definition, InterviewFile, LoadOptions, ParsedFiles } from './load-definitions.js';
@@ -80,7 +80,7 @@ export class Loader {
       key,
       file,
       ...(input.id === undefined ? {} : { id: input.id }),
-      body: canonicalBody(input),
+      body: detached(canonicalBody(input)),
       explicit: Object.keys(merged).filter((k) => k !== 'id') as BodyField[],
       fragments,
       sources,
@@ -305,4 +305,13 @@ function valueAt(root: unknown, at: readonly PropertyKey[]): unknown {
 function yamlBooleanHint(issue: z.core.$ZodIssue, value: unknown): string | undefined {
   if (issue.code !== 'invalid_type' || issue.expected !== 'boolean' || typeof value !== 'string') return undefined;
   return /^(yes|no|on|off|y|n)$/i.test(value) ? `write true or false; YAML 1.2 reads "${value}" as text` : undefined;
+}
+
+/**
+ * The body with strings of its own. The YAML parser cuts values out of the file's text, and V8
+ * keeps a cut string's whole text alive: 50,000 bodies would hold 50,000 files. A JSON copy (the
+ * body is plain JSON: no undefined, keys in canonical order) makes every string its own.
+ */
+function detached(body: CanonicalBody): CanonicalBody {
+  return JSON.parse(JSON.stringify(body)) as CanonicalBody;
 }

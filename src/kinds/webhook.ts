@@ -32,13 +32,25 @@ export const MAX_DESCRIPTION_LENGTH = 1000;
 
 const FIELDS = ['url', 'event', 'description'] as const;
 
-const schema = z
-  .strictObject({
-    url: z.string().max(MAX_URL_LENGTH).meta({ description: 'Destination URL: https, or plain http to this machine only', examples: ['https://ats.example.com/micro1'] }),
-    event: z.enum(WEBHOOK_EVENTS).meta({ description: 'The event micro1 sends to the URL' }),
-    description: z.string().max(MAX_DESCRIPTION_LENGTH).optional().meta({ description: 'What the webhook is for (default: empty)' }),
-  })
-  .meta({ title: 'micro1 webhook definition', description: 'One micro1 webhook, managed by micro1-sync' });
+/** Built when first asked for (`micro1 schema`, the editor schemas): checking a webhook file needs no zod. */
+let builtSchema: z.ZodType | undefined;
+function schema(): z.ZodType {
+  return (builtSchema ??= buildSchema());
+}
+
+/** Whether the webhook schema has been built in this process (the start-up test asks). */
+export function webhookSchemaIsBuilt(): boolean {
+  return builtSchema !== undefined;
+}
+
+const buildSchema = (): z.ZodType =>
+  z
+    .strictObject({
+      url: z.string().max(MAX_URL_LENGTH).meta({ description: 'Destination URL: https, or plain http to this machine only', examples: ['https://ats.example.com/micro1'] }),
+      event: z.enum(WEBHOOK_EVENTS).meta({ description: 'The event micro1 sends to the URL' }),
+      description: z.string().max(MAX_DESCRIPTION_LENGTH).optional().meta({ description: 'What the webhook is for (default: empty)' }),
+    })
+    .meta({ title: 'micro1 webhook definition', description: 'One micro1 webhook, managed by micro1-sync' });
 
 export const webhookKind: ResourceKind = {
   name: 'webhook',
@@ -48,7 +60,9 @@ export const webhookKind: ResourceKind = {
   stateKey: 'webhooks',
   fields: FIELDS,
   prominent: ['url'],
-  schema,
+  get schema() {
+    return schema();
+  },
   identityLabel: 'url + event',
   parse: parseWebhook,
   identity: (body) => `${body.event} ${body.url}`,

@@ -20,8 +20,36 @@ export const VERB = { create: 'create', update: 'update', delete: 'delete', 'no-
  * cursor, hide a line or start one.
  */
 export function renderPlanText(plan: Plan, style: TextStyle): string {
+  let text = '';
+  for (const piece of renderPlanTextChunks(plan, style)) text += piece;
+  return text;
+}
+
+/** About how long each piece of `renderPlanTextChunks` is: small enough to hold, large enough to write cheaply. */
+const PIECE = 16 * 1024;
+
+/**
+ * `renderPlanText` in pieces of whole lines, made as they are taken: the CLI writes each piece
+ * before the next is rendered, so a plan of 50,000 creates is never held as one string. The
+ * pieces, joined, are exactly `renderPlanText`.
+ */
+export function* renderPlanTextChunks(plan: Plan, style: TextStyle): Generator<string> {
   const paint = painter(style.color);
-  const out: string[] = [...targetLines(plan, paint)];
+  let out: string[] = [...targetLines(plan, paint)];
+  let size = 0;
+  const take = (lines: readonly string[]) => {
+    for (const line of lines) {
+      out.push(line);
+      size += line.length + 1;
+    }
+  };
+  const full = () => size >= PIECE;
+  const flush = () => {
+    const piece = out.length === 0 ? '' : `${out.join('\n')}\n`;
+    out = [];
+    size = 0;
+    return piece;
+  };
   const actionable = plan.changes.filter(isActionable);
   const impact = fragmentImpact(actionable);
   if (impact.length > 0) {
@@ -32,8 +60,16 @@ export function renderPlanText(plan: Plan, style: TextStyle): string {
   const resources = actionableResources(plan);
   if (actionable.length + resources.length > 0) {
     out.push('micro1 will perform the following actions:', '');
-    for (const change of actionable) out.push(...changeBlock(change, paint), '');
-    for (const change of resources) out.push(...resourceBlock(change, paint), '');
+    for (const change of actionable) {
+      take(changeBlock(change, paint));
+      take(['']);
+      if (full()) yield flush();
+    }
+    for (const change of resources) {
+      take(resourceBlock(change, paint));
+      take(['']);
+      if (full()) yield flush();
+    }
   }
   if (plan.warnings.length > 0) {
     out.push('Warnings:');
@@ -44,7 +80,7 @@ export function renderPlanText(plan: Plan, style: TextStyle): string {
     out.push('');
   }
   out.push(summaryLine(plan));
-  return `${out.join('\n')}\n`;
+  yield flush();
 }
 
 /**

@@ -30,39 +30,56 @@ export const MAX_INVITE_URL = 2048;
  * does not name are kept, as before (`state show` lists them).
  */
 const BODY_SHAPE: ValueShape = { kind: 'object', fields: bodyShape() };
-const bodySchema = zodOf(BODY_SHAPE) as z.ZodType<CanonicalBody>;
-const stateSchema = z.strictObject({
-  version: z.literal(1),
-  lineage: z.string(),
-  serial: z.number().int().nonnegative(),
-  interviews: z.record(
-    z.string(),
-    z.strictObject({
-      // Checked like a file's `id`: a hand-edited id must not reach a request path.
-      id: z.string().min(1).regex(ID_PATTERN, { error: 'not a valid micro1 interview id' }),
-      spec: bodySchema,
-      sourceHash: z.string(),
-      sources: z.record(z.string(), z.string()).optional(),
-      appliedAt: z.string(),
-      unseen: z
-        .array(z.enum(BODY_FIELDS as [BodyField, ...BodyField[]], { error: 'not an interview body field' }), { error: 'must be a list of interview body fields' })
-        .optional(),
-      invite_url: z.string({ error: 'must be a string' }).max(MAX_INVITE_URL, { error: 'is longer than any invite link' }).optional(),
-    }),
-  ),
-  pending: z
-    .array(
+
+/**
+ * The state's zod schema, built the first time a state fails the fast check (`isWellFormed`):
+ * only then is it needed, to say why. Building it at import cost every `plan` a few milliseconds.
+ */
+let builtStateSchema: ReturnType<typeof buildStateSchema> | undefined;
+function stateSchema(): ReturnType<typeof buildStateSchema> {
+  return (builtStateSchema ??= buildStateSchema());
+}
+
+/** Whether `stateSchema` has been built in this process (the start-up test asks). */
+export function stateSchemaIsBuilt(): boolean {
+  return builtStateSchema !== undefined;
+}
+
+function buildStateSchema() {
+  const bodySchema = zodOf(BODY_SHAPE) as z.ZodType<CanonicalBody>;
+  return z.strictObject({
+    version: z.literal(1),
+    lineage: z.string(),
+    serial: z.number().int().nonnegative(),
+    interviews: z.record(
+      z.string(),
       z.strictObject({
-        key: z.string(),
-        interview_name: z.string(),
+        // Checked like a file's `id`: a hand-edited id must not reach a request path.
+        id: z.string().min(1).regex(ID_PATTERN, { error: 'not a valid micro1 interview id' }),
         spec: bodySchema,
         sourceHash: z.string(),
-        startedAt: z.string(),
+        sources: z.record(z.string(), z.string()).optional(),
+        appliedAt: z.string(),
+        unseen: z
+          .array(z.enum(BODY_FIELDS as [BodyField, ...BodyField[]], { error: 'not an interview body field' }), { error: 'must be a list of interview body fields' })
+          .optional(),
+        invite_url: z.string({ error: 'must be a string' }).max(MAX_INVITE_URL, { error: 'is longer than any invite link' }).optional(),
       }),
-    )
-    .default([]),
-  targetHost: z.string().optional(),
-});
+    ),
+    pending: z
+      .array(
+        z.strictObject({
+          key: z.string(),
+          interview_name: z.string(),
+          spec: bodySchema,
+          sourceHash: z.string(),
+          startedAt: z.string(),
+        }),
+      )
+      .default([]),
+    targetHost: z.string().optional(),
+  });
+}
 
 /** Reads the state file. A missing file is an empty state; anything unreadable is an error, never replaced. */
 export function readState(file: string, displayName = file, root = projectRootOf(file)): State {
@@ -98,7 +115,7 @@ export function readState(file: string, displayName = file, root = projectRootOf
     // keeps it one on every later read and copy. Re-pointed, not copied: 10,000 entries stay cheap.
     state = { ...raw, interviews: Object.setPrototypeOf(raw.interviews, null) as Record<string, StateEntry>, pending: raw.pending ?? [] } as State;
   } else {
-    const parsed = stateSchema.safeParse(raw);
+    const parsed = stateSchema().safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const where = issue.path.map(String).join('.') || '(top level)';

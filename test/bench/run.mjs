@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -136,14 +136,17 @@ if (want(3) || want(7)) {
   rmSync(root, { recursive: true, force: true });
 }
 
-/** Peak RSS (MB, median of `runs`) of a fresh process planning `root` cold and rendering the plan. */
+/** Peak RSS (MB, median of `runs`) of a fresh process planning `root` cold and printing the plan as the CLI does. */
 function peakRss(root, runs) {
   const script = `
     const { planCommand } = await import(${JSON.stringify(path.join(REPO, 'dist/commands/plan.js'))});
-    const { renderPlanText } = await import(${JSON.stringify(path.join(REPO, 'dist/render/render-text.js'))});
+    const { renderPlanTextChunks } = await import(${JSON.stringify(path.join(REPO, 'dist/render/render-text.js'))});
+    const { openSync, writeSync } = await import('node:fs');
     const outcome = await planCommand({ cwd: process.cwd(), env: {}, targets: [], excludes: [] });
     if (outcome.kind !== 'planned') throw new Error('bench project is invalid');
-    renderPlanText(outcome.plan, { color: false });
+    // As \`micro1 plan > file\` prints it: each piece written before the next is rendered.
+    const sink = openSync(${JSON.stringify(os.devNull)}, 'w');
+    for (const piece of renderPlanTextChunks(outcome.plan, { color: false })) writeSync(sink, piece);
     console.log(process.resourceUsage().maxRSS);`;
   const scriptFile = path.join(root, 'peak-rss.mjs');
   writeFileSync(scriptFile, script);
