@@ -9,7 +9,8 @@ import type { Change } from '../plan/planner.js';
 import { RateLimiter } from '../api/rate-limiter.js';
 import { LIVE_PAGE_SIZE, pageThrough } from '../api/read-live.js';
 import { backoffMs } from '../api/retry-policy.js';
-import { LONG_WAIT_MS, NotSent as Skipped, sendWithRetry, type SendPolicy } from '../api/send-with-retry.js';
+import { NotSent as Skipped, sendWithRetry, type SendPolicy } from '../api/send-with-retry.js';
+import { UnreachableBreaker, WaitNotices } from './run-guards.js';
 import type { StateStore } from '../state/state-store.js';
 import { entryOf, type StateEntry } from '../state/state.js';
 import { explain, SharedIdAnswer, UnconfirmedIdentity } from './explain-failure.js';
@@ -81,8 +82,7 @@ export interface ApplyResult {
   stopHint?: string;
 }
 
-/** Connection failures in a row, across all workers, after which micro1 is taken to be unreachable. */
-export const UNREACHABLE_AFTER = 5;
+export { UNREACHABLE_AFTER } from './run-guards.js';
 
 
 /**
@@ -115,8 +115,8 @@ class ApplyRun {
   private stoppedBecause: ApplyResult['stoppedBecause'];
   private stopReason: Pick<ApplyResult, 'stopReason' | 'stopHint'> = {};
   private readonly deadline: number;
-  private unreachableInARow = 0;
-  private announcedUntil = -Infinity;
+  private readonly unreachable = new UnreachableBreaker();
+  private readonly waits: WaitNotices;
   /** An unexpected error (a bug): start nothing new while the rest finish. */
   private halted: unknown;
   /** micro1's list as id → name, read once before the first delete (see `identify`). */
@@ -131,6 +131,7 @@ class ApplyRun {
     this.managedBy = new Map(Object.entries(deps.store.state.interviews).map(([key, e]) => [e.id, key]));
     this.limit = pLimit(settings.concurrency);
     this.deadline = deps.clock.now() + settings.maxDurationMs;
+    this.waits = new WaitNotices(deps.clock, deps.notice);
   }
 
   async phase(changes: readonly Change[]): Promise<void> {
@@ -306,7 +307,7 @@ class ApplyRun {
       stopped: () => this.stopped(),
       onAttempt: () => void this.counts.requests++,
       onOutcome: (failure) => this.breaker(failure),
-      onWait: (ms, reason) => this.announceWait(ms, reason),
+      onWait: (ms, reason) => this.waits.wait(ms, reason),
       deadline: this.deadline,
     };
     try {
@@ -318,21 +319,12 @@ class ApplyRun {
     }
   }
 
-  /**
-   * The circuit breaker: refused, DNS, TLS or reset before any answer, UNREACHABLE_AFTER times in
-   * a row across all workers, stops the run with one message instead of one failure per change.
-   */
+  /** The breaker (run-guards.ts) trips once; a run already stopped for another reason keeps it. */
   private breaker(failure: ApiError | undefined): void {
-    if (failure?.unreachable !== true) {
-      this.unreachableInARow = 0;
-      return;
-    }
-    if (++this.unreachableInARow < UNREACHABLE_AFTER || this.stoppedBecause !== undefined) return;
+    const stop = this.unreachable.outcome(failure);
+    if (stop === undefined || this.stoppedBecause !== undefined) return;
     this.stoppedBecause = 'unreachable';
-    this.stopReason = {
-      stopReason: `Cannot reach micro1: ${failure.message} (${UNREACHABLE_AFTER} attempts in a row), so nothing more was sent`,
-      stopHint: 'check the URL micro1-sync sends to: MICRO1_API_URL if set, else api.baseUrl in the config (and the network, proxy or VPN); then run `micro1 apply` again',
-    };
+    this.stopReason = stop;
   }
 
   private stopAtDeadline(): void {
@@ -343,14 +335,6 @@ class ApplyRun {
       stopReason: `apply.maxDurationMs (${minutes} min) has passed, or the next wait would end after it, so nothing more was sent; requests already sent were finished`,
       stopHint: 'run `micro1 apply` again later, or raise apply.maxDurationMs in the config',
     };
-  }
-
-  /** Announces a long wait once, not once per worker that waits for the same pause. */
-  private announceWait(ms: number, reason: string): void {
-    const until = this.deps.clock.now() + ms;
-    if (ms < LONG_WAIT_MS || until <= this.announcedUntil + LONG_WAIT_MS) return;
-    this.announcedUntil = until;
-    this.deps.notice?.(`Waiting ${Math.round(ms / 1000)} s before sending again: ${reason}.`);
   }
 
   /**

@@ -112,7 +112,7 @@ export function renderStateRm(removed: { key: string; id: string | undefined; fi
 }
 
 export function renderStateMv(
-  moved: { id: string; from: string; to: string; oldFile: string | undefined; oldPins: boolean; newFile: string | undefined; expectedFile: string },
+  moved: { id: string; from: string; to: string; oldFile: string | undefined; oldPins: boolean; newFile: string | undefined; expectedFile: string; kind?: string },
   statePath: string,
 ): string {
   const lines = [`Moved ${moved.from} to ${moved.to} (id ${moved.id}) in ${statePath}.`];
@@ -126,7 +126,7 @@ export function renderStateMv(
     return `${lines.map(visible).join('\n')}\n`;
   }
   if (moved.newFile === undefined) lines.push(`  No file ${moved.expectedFile} yet: rename the definition file too, or the next plan sees it as gone.`);
-  if (moved.oldFile !== undefined) lines.push(`  ${moved.oldFile} still exists: the next plan creates it as a new interview.`);
+  if (moved.oldFile !== undefined) lines.push(`  ${moved.oldFile} still exists: the next plan creates it as a new ${moved.kind ?? 'interview'}.`);
   return `${lines.map(visible).join('\n')}\n`;
 }
 
