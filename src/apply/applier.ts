@@ -265,14 +265,30 @@ class ApplyRun {
    * else's interview (or was renamed outside git), and that delete fails, unsent.
    */
   private async identify(change: Change): Promise<'listed' | 'gone'> {
-    this.liveNames ??= pageThrough((page) => this.send(() => this.deps.client.list({ page, limit: LIVE_PAGE_SIZE }), { retryUnknown: true })).then(
-      ({ items }) => new Map(items.map((i) => [i.interview_id, i.interview_name])),
-    );
+    this.liveNames ??= pageThrough((page) => this.send(() => this.deps.client.list({ page, limit: LIVE_PAGE_SIZE }), { retryUnknown: true })).then(({ items }) => {
+      this.recordListedLinks(items);
+      return new Map(items.map((i) => [i.interview_id, i.interview_name]));
+    });
     const live = (await this.liveNames).get(change.id!);
     if (live === undefined) return 'gone';
     const recorded = change.before!.interview_name;
     if (live === recorded) return 'listed';
     throw new UnconfirmedIdentity(`not deleted: micro1 lists id ${change.id} as ${JSON.stringify(live)}, not ${JSON.stringify(recorded)} as the state recorded, so it may be another interview (the state edited, or the interview renamed outside git)`);
+  }
+
+  /**
+   * The list read before deletes carries every interview's invite link: a managed one whose link
+   * the state lacks (or records another) gets micro1's, as `micro1 links --refresh` would record it.
+   */
+  private recordListedLinks(items: readonly { interview_id: string; invite_url?: unknown }[]): void {
+    const { store } = this.deps;
+    for (const item of items) {
+      const key = this.managedBy.get(item.interview_id);
+      const link = inviteUrlOf(item.invite_url);
+      const entry = key === undefined ? undefined : entryOf(store.state, key);
+      if (key === undefined || link === undefined || entry?.id !== item.interview_id || entry.invite_url === link) continue;
+      store.record({ op: 'applied', key, entry: { ...entry, invite_url: link } });
+    }
   }
 
   /**

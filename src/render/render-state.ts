@@ -47,7 +47,11 @@ export function stateListToJson(state: State): unknown {
     serial: state.serial,
     interviews: Object.keys(state.interviews)
       .sort()
-      .map((key) => ({ key, id: state.interviews[key]!.id, applied_at: state.interviews[key]!.appliedAt })),
+      .map((key) => {
+        const entry = state.interviews[key]!;
+        // The link when one is recorded (a state written before links were kept has none: `micro1 links --refresh`).
+        return { key, id: entry.id, applied_at: entry.appliedAt, ...(entry.invite_url !== undefined ? { invite_url: entry.invite_url } : {}) };
+      }),
     pending: state.pending.map((p) => ({ key: p.key, interview_name: p.interview_name, started_at: p.startedAt })),
     ...(hasResources(state)
       ? {
