@@ -125,6 +125,19 @@ describe('the webhook applier stops at an unreachable micro1 and announces long 
     expect(outcome.result.stopHint).toContain('MICRO1_API_URL');
   });
 
+  it('a webhook wait past apply.maxDurationMs stops the run with the same reason and hint as for interviews', async () => {
+    const box = await sandbox({ fault: (r) => (r.method === 'POST' && r.path === '/webhook' ? { kind: 'status', status: 429, retryAfter: '300' } : undefined) });
+    const dir = project({}, { apply: { concurrency: 1, requestsPerSecond: 1000, maxRetries: 3, maxDurationMs: 60_000 } });
+    mkdirSync(path.join(dir, 'webhooks'), { recursive: true });
+    writeFileSync(path.join(dir, 'webhooks', 'ats.yaml'), ATS);
+    const { outcome } = await apply(dir, box);
+    expect(outcome.kind).toBe('applied');
+    if (outcome.kind !== 'applied') return;
+    expect(outcome.result).toMatchObject({ stoppedBecause: 'deadline', created: 0 });
+    expect(outcome.result.stopReason).toContain('apply.maxDurationMs (1 min) has passed');
+    expect(outcome.result.stopHint).toBe('run `micro1 apply` again later, or raise apply.maxDurationMs in the config');
+  });
+
   it('a 429 with a long Retry-After on a webhook create is announced once', async () => {
     let left = 1;
     const box = await sandbox({ fault: (r) => (r.method === 'POST' && r.path === '/webhook' && left-- > 0 ? { kind: 'status', status: 429, retryAfter: '40' } : undefined) });

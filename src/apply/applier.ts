@@ -10,7 +10,7 @@ import { RateLimiter } from '../api/rate-limiter.js';
 import { LIVE_PAGE_SIZE, pageThrough } from '../api/read-live.js';
 import { backoffMs } from '../api/retry-policy.js';
 import { NotSent as Skipped, sendWithRetry, type SendPolicy } from '../api/send-with-retry.js';
-import { UnreachableBreaker, WaitNotices } from './run-guards.js';
+import { deadlineStop, UnreachableBreaker, WaitNotices } from './run-guards.js';
 import type { StateStore } from '../state/state-store.js';
 import { entryOf, type StateEntry } from '../state/state.js';
 import { explain, SharedIdAnswer, UnconfirmedIdentity } from './explain-failure.js';
@@ -346,11 +346,7 @@ class ApplyRun {
   private stopAtDeadline(): void {
     if (this.stoppedBecause !== undefined) return;
     this.stoppedBecause = 'deadline';
-    const minutes = Math.round(this.settings.maxDurationMs / 6_000) / 10;
-    this.stopReason = {
-      stopReason: `apply.maxDurationMs (${minutes} min) has passed, or the next wait would end after it, so nothing more was sent; requests already sent were finished`,
-      stopHint: 'run `micro1 apply` again later, or raise apply.maxDurationMs in the config',
-    };
+    this.stopReason = deadlineStop(this.settings.maxDurationMs);
   }
 
   /**

@@ -9,7 +9,7 @@ import type { ResourceChange } from '../plan/resource-planner.js';
 import type { StateStore } from '../state/state-store.js';
 import { resourceEntries } from '../state/state.js';
 import type { ApplyFailure, ApplyResult, ApplySettings } from './applier.js';
-import { UnreachableBreaker, WaitNotices, type StopMessage } from './run-guards.js';
+import { deadlineStop, UnreachableBreaker, WaitNotices, type StopMessage } from './run-guards.js';
 
 /**
  * Makes micro1 match the other kinds' changes (webhooks), after the interviews: creates, updates,
@@ -67,7 +67,7 @@ class ResourceRun {
   }
 
   result(): ResourceApplyResult {
-    return { ...this.counts, failures: this.failures, ...(this.stoppedBecause ? { stoppedBecause: this.stoppedBecause } : {}), ...(this.stoppedBecause === 'unreachable' ? this.stopMessage : {}) };
+    return { ...this.counts, failures: this.failures, ...(this.stoppedBecause ? { stoppedBecause: this.stoppedBecause } : {}), ...(this.stoppedBecause === 'unreachable' || this.stoppedBecause === 'deadline' ? this.stopMessage : {}) };
   }
 
   async one(change: ResourceChange): Promise<void> {
@@ -82,7 +82,7 @@ class ResourceRun {
       else if (change.action === 'delete') await this.delete(kind, change);
     } catch (error) {
       if (error instanceof NotSent || error === this.deps.store.failure) {
-        if (error instanceof NotSent && error.reason === 'deadline') this.stoppedBecause ??= 'deadline';
+        if (error instanceof NotSent && error.reason === 'deadline') this.stopAtDeadline();
         this.counts.skipped++;
         return;
       }
@@ -100,8 +100,15 @@ class ResourceRun {
 
   private stopped(): boolean {
     if (this.deps.stop.aborted) this.stoppedBecause ??= 'interrupted';
-    if (this.deps.clock.now() >= this.deps.deadline) this.stoppedBecause ??= 'deadline';
+    if (this.deps.clock.now() >= this.deps.deadline) this.stopAtDeadline();
     return this.stoppedBecause !== undefined || this.deps.store.failure !== undefined;
+  }
+
+  /** As the interview applier: the reason and hint once (run-guards.ts), unless another reason stopped it first. */
+  private stopAtDeadline(): void {
+    if (this.stoppedBecause !== undefined) return;
+    this.stoppedBecause = 'deadline';
+    this.stopMessage = deadlineStop(this.settings.maxDurationMs);
   }
 
   private async create(kind: ResourceKind, change: ResourceChange): Promise<void> {

@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 
 /**
  * What stops or narrates one apply, shared by the interview applier and the other kinds' applier
- * (webhooks): the "micro1 unreachable" circuit breaker and the long-wait notices. Each applier
+ * (webhooks): the "micro1 unreachable" circuit breaker, the deadline's message and the long-wait notices. Each applier
  * feeds its send policy's `onOutcome` and `onWait` here and reads `trip`'s answer.
  */
 
@@ -36,6 +36,15 @@ export class UnreachableBreaker {
       stopHint: 'check the URL micro1-sync sends to: MICRO1_API_URL if set, else api.baseUrl in the config (and the network, proxy or VPN); then run `micro1 apply` again',
     };
   }
+}
+
+/** Why a run stopped at apply.maxDurationMs, and what to do. */
+export function deadlineStop(maxDurationMs: number): StopMessage {
+  const minutes = Math.round(maxDurationMs / 6_000) / 10;
+  return {
+    stopReason: `apply.maxDurationMs (${minutes} min) has passed, or the next wait would end after it, so nothing more was sent; requests already sent were finished`,
+    stopHint: 'run `micro1 apply` again later, or raise apply.maxDurationMs in the config',
+  };
 }
 
 /** Announces a long wait once, not once per worker that waits for the same pause. */
