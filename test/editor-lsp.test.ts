@@ -182,6 +182,22 @@ describe('yaml-language-server on what init wrote', () => {
     }
   });
 
+  it('checks webhook files by the webhooks glob: no false alarm, and a bad event on the line validate names', async () => {
+    const root = await initialised();
+    mkdirSync(path.join(root, 'webhooks', 'hr'), { recursive: true });
+    writeFileSync(path.join(root, 'webhooks', 'ats.yaml'), 'url: https://ats.example.com/micro1\nevent: interview_report.created\ndescription: Reports to the ATS\n');
+    writeFileSync(path.join(root, 'webhooks', 'hr', 'bad.yaml'), 'url: https://hr.example.com/x\nevent: interview_report.creatd\n');
+    const result = await runCli(['validate', '--json'], root);
+    const { diagnostics } = JSON.parse(result.stdout) as { diagnostics: ToolDiagnostic[] };
+    const toolLines = (file: string) => diagnostics.filter((d) => d.file === file && d.severity === 'error').map((d) => d.line);
+    expect([toolLines('webhooks/ats.yaml'), toolLines('webhooks/hr/bad.yaml')]).toEqual([[], [2]]);
+    const editor = await YamlEditor.open(root);
+    expect(await editor.diagnostics('webhooks/ats.yaml')).toEqual([]);
+    expect([...new Set((await editor.diagnostics('webhooks/hr/bad.yaml')).map((d) => d.line))]).toEqual([2]);
+    // The interview schema does not reach the webhooks folder, nor the webhook schema an interview.
+    expect(await editor.diagnostics('interviews/example.yaml')).toEqual([]);
+  });
+
   it('completes a question with a valid time, and offers id in an interview but not in a fragment', async () => {
     const root = await initialised();
     const editor = await YamlEditor.open(root);

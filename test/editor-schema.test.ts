@@ -93,7 +93,7 @@ describe('micro1 schema --fragment', () => {
 
 describe('the schema files this repository commits', () => {
   it('are exactly what `micro1 schema` and `micro1 schema --fragment` print', async () => {
-    for (const [file, args] of [['micro1.schema.json', []], ['micro1.fragment.schema.json', ['--fragment']]] as const) {
+    for (const [file, args] of [['micro1.schema.json', []], ['micro1.fragment.schema.json', ['--fragment']], ['micro1.webhook.schema.json', ['--kind', 'webhook']]] as const) {
       const result = await runCli(['schema', ...args], fixture({}));
       expect([file, readFileSync(path.join(REPO, file), 'utf8')]).toEqual([file, result.stdout]);
     }
@@ -121,7 +121,7 @@ describe('validate and a committed schema file', () => {
     expect(result.stdout).toBe('1 valid interview; 0 errors, 1 warning.\n');
 
     const rewrite = await runCli(['schema', '--write'], root);
-    expect(rewrite).toEqual({ code: 0, stdout: 'Wrote micro1.schema.json\nWrote micro1.fragment.schema.json\n', stderr: '' });
+    expect(rewrite).toEqual({ code: 0, stdout: 'Wrote micro1.schema.json\nWrote micro1.fragment.schema.json\nWrote micro1.webhook.schema.json\n', stderr: '' });
     expect(readFileSync(path.join(root, 'micro1.schema.json'), 'utf8')).toBe(current);
     expect(await runCli(['validate'], root)).toEqual({ code: 0, stdout: '1 valid interview; 0 errors, 0 warnings.\n', stderr: '' });
   });

@@ -41,10 +41,15 @@ describe('micro1 init in an empty folder', () => {
         '  wrote     interviews/_shared/defaults.yaml',
         '  wrote     interviews/example.yaml',
         '  wrote     .gitignore',
+        '  wrote     .gitattributes',
         '  wrote     micro1.schema.json',
         '  wrote     micro1.fragment.schema.json',
+        '  wrote     micro1.webhook.schema.json',
         '  wrote     .vscode/settings.json',
         ...WORKFLOWS.map((w) => `  wrote     .github/workflows/${w}`),
+        '',
+        'Register the state merge driver once in each clone (git keeps it outside the repository, so init cannot):',
+        '  git config merge.micro1-state.driver "npx micro1 state merge %O %A %B"',
         '',
         'Next: run `micro1 plan` to see what apply would create (no API key needed), then commit these files.',
         '',
@@ -55,6 +60,7 @@ describe('micro1 init in an empty folder', () => {
       [
         '.github/workflows/' + WORKFLOWS[0],
         ...WORKFLOWS.slice(1).map((w) => `.github/workflows/${w}`),
+        '.gitattributes',
         '.gitignore',
         '.vscode/settings.json',
         'interviews/_shared/defaults.yaml',
@@ -62,6 +68,7 @@ describe('micro1 init in an empty folder', () => {
         'micro1.config.ts',
         'micro1.fragment.schema.json',
         'micro1.schema.json',
+        'micro1.webhook.schema.json',
       ].sort(),
     );
     for (const w of WORKFLOWS) expect(files[`.github/workflows/${w}`], w).toBe(read(REPO, `.github/workflows/${w}`));
@@ -92,6 +99,7 @@ describe('micro1 init in an empty folder', () => {
     expect(again.stdout).toContain('  kept      micro1.config.ts (exists)\n');
     expect(again.stdout).toContain('  kept      interviews/ (holds definitions)\n');
     expect(again.stdout).toContain('  kept      .gitignore (has the lines)\n');
+    expect(again.stdout).toContain('  kept      .gitattributes (has the line)\n');
     expect(again.stdout).toContain('  kept      .vscode/settings.json (associates the schemas)\n');
     expect(tree(root)).toEqual(before);
   });
@@ -133,7 +141,7 @@ describe('micro1 init in an existing repository', () => {
     expect(result.stdout).toContain('  kept      micro1.config.json (exists)\n');
     expect(result.stdout).toContain('  kept      defs/ (holds definitions)\n');
     expect(result.stdout).toContain('  updated   .gitignore (4 lines added)\n');
-    expect(result.stdout).toContain('  updated   .vscode/settings.json (./micro1.schema.json, ./micro1.fragment.schema.json added to yaml.schemas)\n');
+    expect(result.stdout).toContain('  updated   .vscode/settings.json (./micro1.schema.json, ./micro1.fragment.schema.json, ./micro1.webhook.schema.json added to yaml.schemas)\n');
     expect(existsSync(path.join(root, 'micro1.config.ts'))).toBe(false);
     expect(readdirSync(path.join(root, 'defs'))).toEqual(['a.yaml']);
     expect(read(root, '.gitignore')).toBe(

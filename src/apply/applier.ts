@@ -7,7 +7,8 @@ import type { Change } from '../plan/planner.js';
 import { RateLimiter } from '../api/rate-limiter.js';
 import { LIVE_PAGE_SIZE, pageThrough } from '../api/read-live.js';
 import { backoffMs } from '../api/retry-policy.js';
-import { LONG_WAIT_MS, NotSent as Skipped, sendWithRetry, type SendPolicy } from '../api/send-with-retry.js';
+import { NotSent as Skipped, sendWithRetry, type SendPolicy } from '../api/send-with-retry.js';
+import { deadlineStop, UnreachableBreaker, WaitNotices } from './run-guards.js';
 import type { StateStore } from '../state/state-store.js';
 import { entryOf, type StateEntry } from '../state/state.js';
 import { explain, SharedIdAnswer, UnconfirmedIdentity } from './explain-failure.js';
@@ -79,8 +80,7 @@ export interface ApplyResult {
   stopHint?: string;
 }
 
-/** Connection failures in a row, across all workers, after which micro1 is taken to be unreachable. */
-export const UNREACHABLE_AFTER = 5;
+export { UNREACHABLE_AFTER } from './run-guards.js';
 
 
 /**
@@ -113,8 +113,8 @@ class ApplyRun {
   private stoppedBecause: ApplyResult['stoppedBecause'];
   private stopReason: Pick<ApplyResult, 'stopReason' | 'stopHint'> = {};
   private readonly deadline: number;
-  private unreachableInARow = 0;
-  private announcedUntil = -Infinity;
+  private readonly unreachable = new UnreachableBreaker();
+  private readonly waits: WaitNotices;
   /** An unexpected error (a bug): start nothing new while the rest finish. */
   private halted: unknown;
   /** micro1's list as id → name, read once before the first delete (see `identify`). */
@@ -129,6 +129,7 @@ class ApplyRun {
     this.managedBy = new Map(Object.entries(deps.store.state.interviews).map(([key, e]) => [e.id, key]));
     this.limit = pLimit(settings.concurrency);
     this.deadline = deps.clock.now() + settings.maxDurationMs;
+    this.waits = new WaitNotices(deps.clock, deps.notice);
   }
 
   async phase(changes: readonly Change[]): Promise<void> {
@@ -262,14 +263,30 @@ class ApplyRun {
    * else's interview (or was renamed outside git), and that delete fails, unsent.
    */
   private async identify(change: Change): Promise<'listed' | 'gone'> {
-    this.liveNames ??= pageThrough((page) => this.send(() => this.deps.client.list({ page, limit: LIVE_PAGE_SIZE }), { retryUnknown: true })).then(
-      ({ items }) => new Map(items.map((i) => [i.interview_id, i.interview_name])),
-    );
+    this.liveNames ??= pageThrough((page) => this.send(() => this.deps.client.list({ page, limit: LIVE_PAGE_SIZE }), { retryUnknown: true })).then(({ items }) => {
+      this.recordListedLinks(items);
+      return new Map(items.map((i) => [i.interview_id, i.interview_name]));
+    });
     const live = (await this.liveNames).get(change.id!);
     if (live === undefined) return 'gone';
     const recorded = change.before!.interview_name;
     if (live === recorded) return 'listed';
     throw new UnconfirmedIdentity(`not deleted: micro1 lists id ${change.id} as ${JSON.stringify(live)}, not ${JSON.stringify(recorded)} as the state recorded, so it may be another interview (the state edited, or the interview renamed outside git)`);
+  }
+
+  /**
+   * The list read before deletes carries every interview's invite link: a managed one whose link
+   * the state lacks (or records another) gets micro1's, as `micro1 links --refresh` would record it.
+   */
+  private recordListedLinks(items: readonly { interview_id: string; invite_url?: unknown }[]): void {
+    const { store } = this.deps;
+    for (const item of items) {
+      const key = this.managedBy.get(item.interview_id);
+      const link = inviteUrlOf(item.invite_url);
+      const entry = key === undefined ? undefined : entryOf(store.state, key);
+      if (key === undefined || link === undefined || entry?.id !== item.interview_id || entry.invite_url === link) continue;
+      store.record({ op: 'applied', key, entry: { ...entry, invite_url: link } });
+    }
   }
 
   /**
@@ -304,7 +321,7 @@ class ApplyRun {
       stopped: () => this.stopped(),
       onAttempt: () => void this.counts.requests++,
       onOutcome: (failure) => this.breaker(failure),
-      onWait: (ms, reason) => this.announceWait(ms, reason),
+      onWait: (ms, reason) => this.waits.wait(ms, reason),
       deadline: this.deadline,
     };
     try {
@@ -316,39 +333,18 @@ class ApplyRun {
     }
   }
 
-  /**
-   * The circuit breaker: refused, DNS, TLS or reset before any answer, UNREACHABLE_AFTER times in
-   * a row across all workers, stops the run with one message instead of one failure per change.
-   */
+  /** The breaker (run-guards.ts) trips once; a run already stopped for another reason keeps it. */
   private breaker(failure: ApiError | undefined): void {
-    if (failure?.unreachable !== true) {
-      this.unreachableInARow = 0;
-      return;
-    }
-    if (++this.unreachableInARow < UNREACHABLE_AFTER || this.stoppedBecause !== undefined) return;
+    const stop = this.unreachable.outcome(failure);
+    if (stop === undefined || this.stoppedBecause !== undefined) return;
     this.stoppedBecause = 'unreachable';
-    this.stopReason = {
-      stopReason: `Cannot reach micro1: ${failure.message} (${UNREACHABLE_AFTER} attempts in a row), so nothing more was sent`,
-      stopHint: 'check the URL micro1-sync sends to: MICRO1_API_URL if set, else api.baseUrl in the config (and the network, proxy or VPN); then run `micro1 apply` again',
-    };
+    this.stopReason = stop;
   }
 
   private stopAtDeadline(): void {
     if (this.stoppedBecause !== undefined) return;
     this.stoppedBecause = 'deadline';
-    const minutes = Math.round(this.settings.maxDurationMs / 6_000) / 10;
-    this.stopReason = {
-      stopReason: `apply.maxDurationMs (${minutes} min) has passed, or the next wait would end after it, so nothing more was sent; requests already sent were finished`,
-      stopHint: 'run `micro1 apply` again later, or raise apply.maxDurationMs in the config',
-    };
-  }
-
-  /** Announces a long wait once, not once per worker that waits for the same pause. */
-  private announceWait(ms: number, reason: string): void {
-    const until = this.deps.clock.now() + ms;
-    if (ms < LONG_WAIT_MS || until <= this.announcedUntil + LONG_WAIT_MS) return;
-    this.announcedUntil = until;
-    this.deps.notice?.(`Waiting ${Math.round(ms / 1000)} s before sending again: ${reason}.`);
+    this.stopReason = deadlineStop(this.settings.maxDurationMs);
   }
 
   /**

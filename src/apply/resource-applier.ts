@@ -9,6 +9,7 @@ import type { ResourceChange } from '../plan/resource-planner.js';
 import type { StateStore } from '../state/state-store.js';
 import { resourceEntries } from '../state/state.js';
 import type { ApplyFailure, ApplyResult, ApplySettings } from './applier.js';
+import { deadlineStop, UnreachableBreaker, WaitNotices, type StopMessage } from './run-guards.js';
 
 /**
  * Makes micro1 match the other kinds' changes (webhooks), after the interviews: creates, updates,
@@ -28,9 +29,11 @@ export interface ResourceApplyDeps {
   limiter: RateLimiter;
   /** Epoch ms after which nothing new is sent (apply.maxDurationMs from the start of the apply). */
   deadline: number;
+  /** A line for the user while it runs (a long wait and what for), as for interviews. */
+  notice?: (message: string) => void;
 }
 
-export type ResourceApplyResult = Pick<ApplyResult, 'created' | 'updated' | 'deleted' | 'reconciled' | 'failures' | 'skipped' | 'requests' | 'stoppedBecause'>;
+export type ResourceApplyResult = Pick<ApplyResult, 'created' | 'updated' | 'deleted' | 'reconciled' | 'failures' | 'skipped' | 'requests' | 'stoppedBecause' | 'stopReason' | 'stopHint'>;
 
 export async function applyResources(changes: readonly ResourceChange[], settings: ApplySettings, deps: ResourceApplyDeps): Promise<ResourceApplyResult> {
   const run = new ResourceRun(settings, deps);
@@ -47,6 +50,10 @@ class ResourceRun {
   private readonly counts = { created: 0, updated: 0, deleted: 0, reconciled: 0, skipped: 0, requests: 0 };
   private readonly failures: ApplyFailure[] = [];
   private stoppedBecause: ApplyResult['stoppedBecause'];
+  private stopMessage: StopMessage | undefined;
+  /** The interview applier's breaker and wait notices (run-guards.ts), one of each for this run. */
+  private readonly unreachable = new UnreachableBreaker();
+  private readonly waits: WaitNotices;
   /** Which key manages each id, per kind. */
   private readonly managedBy = new Map<string, Map<string, string>>();
   /** micro1's list per kind, read once before the first delete. */
@@ -55,10 +62,12 @@ class ResourceRun {
   constructor(
     private readonly settings: ApplySettings,
     private readonly deps: ResourceApplyDeps,
-  ) {}
+  ) {
+    this.waits = new WaitNotices(deps.clock, deps.notice);
+  }
 
   result(): ResourceApplyResult {
-    return { ...this.counts, failures: this.failures, ...(this.stoppedBecause ? { stoppedBecause: this.stoppedBecause } : {}) };
+    return { ...this.counts, failures: this.failures, ...(this.stoppedBecause ? { stoppedBecause: this.stoppedBecause } : {}), ...(this.stoppedBecause === 'unreachable' || this.stoppedBecause === 'deadline' ? this.stopMessage : {}) };
   }
 
   async one(change: ResourceChange): Promise<void> {
@@ -73,11 +82,16 @@ class ResourceRun {
       else if (change.action === 'delete') await this.delete(kind, change);
     } catch (error) {
       if (error instanceof NotSent || error === this.deps.store.failure) {
-        if (error instanceof NotSent && error.reason === 'deadline') this.stoppedBecause ??= 'deadline';
+        if (error instanceof NotSent && error.reason === 'deadline') this.stopAtDeadline();
         this.counts.skipped++;
         return;
       }
       if (!(error instanceof ApiError)) throw error;
+      // Said once in the summary, not once per change; the next run redoes it (an unconfirmed create is looked up first).
+      if (error.unreachable && this.stoppedBecause === 'unreachable') {
+        this.counts.skipped++;
+        return;
+      }
       if (error.kind === 'auth') this.stoppedBecause ??= 'auth';
       if (this.settings.failFast) this.stoppedBecause ??= 'fail-fast';
       this.failures.push({ key: `${kind.name}:${change.key}`, file: change.file, action: change.action, ...explain(kind, change, error) });
@@ -86,8 +100,15 @@ class ResourceRun {
 
   private stopped(): boolean {
     if (this.deps.stop.aborted) this.stoppedBecause ??= 'interrupted';
-    if (this.deps.clock.now() >= this.deps.deadline) this.stoppedBecause ??= 'deadline';
+    if (this.deps.clock.now() >= this.deps.deadline) this.stopAtDeadline();
     return this.stoppedBecause !== undefined || this.deps.store.failure !== undefined;
+  }
+
+  /** As the interview applier: the reason and hint once (run-guards.ts), unless another reason stopped it first. */
+  private stopAtDeadline(): void {
+    if (this.stoppedBecause !== undefined) return;
+    this.stoppedBecause = 'deadline';
+    this.stopMessage = deadlineStop(this.settings.maxDurationMs);
   }
 
   private async create(kind: ResourceKind, change: ResourceChange): Promise<void> {
@@ -191,6 +212,13 @@ class ResourceRun {
         stop: this.deps.stop,
         stopped: () => this.stopped(),
         onAttempt: () => void this.counts.requests++,
+        onOutcome: (failure) => {
+          const stop = this.unreachable.outcome(failure);
+          if (stop === undefined || this.stoppedBecause !== undefined) return;
+          this.stoppedBecause = 'unreachable';
+          this.stopMessage = stop;
+        },
+        onWait: (ms, reason) => this.waits.wait(ms, reason),
         deadline: this.deps.deadline,
       },
       { retryUnknown },

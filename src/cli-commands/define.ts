@@ -54,8 +54,8 @@ export interface Command {
 export const HELP_FLAG = { type: 'boolean', short: 'h', help: 'this help' } as const satisfies Flag;
 export const CONFIG_FLAG = { type: 'string', short: 'c', value: 'PATH', help: 'config file (default: the nearest micro1.config.{ts,mjs,js,json} from here up to the repo root)' } as const satisfies Flag;
 export const SELECTION_FLAGS = {
-  target: { type: 'strings', value: 'KEY', help: 'only this interview key, folder or glob (repeatable)' },
-  exclude: { type: 'strings', value: 'KEY', help: 'leave this key, folder or glob out (repeatable)' },
+  target: { type: 'strings', value: 'KEY', help: 'only this interview key, folder or glob, or webhook:KEY for a webhook (repeatable)' },
+  exclude: { type: 'strings', value: 'KEY', help: 'leave this key, folder or glob out; webhook:KEY for a webhook (repeatable)' },
 } as const satisfies Flags;
 
 export function defineCommand<const F extends Flags>(name: string, spec: CommandSpec<F>): Command {

@@ -5,7 +5,7 @@ export const forget = defineCommand('forget', {
   summary: 'Stop managing interviews whose file is gone, leaving them on micro1',
   usage: 'micro1 forget KEY...',
   positionals: true,
-  args: { KEY: 'a key recorded in the state (path under the interviews folder, no extension)' },
+  args: { KEY: 'a key recorded in the state (path under the interviews folder, no extension; webhook:KEY for a webhook)' },
   flags: { config: CONFIG_FLAG },
   notes: [
     'Drops each key from the state file under the state lock; micro1 is not touched and no API key is needed.',

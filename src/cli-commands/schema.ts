@@ -6,11 +6,11 @@ export const schema = defineCommand('schema', {
   flags: {
     fragment: { type: 'boolean', help: "print the fragment schema (files and folders named _*) instead" },
     kind: { type: 'string', value: 'KIND', help: 'interview (default), or webhook for files under webhooks/' },
-    write: { type: 'boolean', help: 'write both schema files at the project root instead of printing, replacing them' },
+    write: { type: 'boolean', help: 'write the schema files (interview, fragment, webhook) at the project root instead of printing, replacing them' },
     config: CONFIG_FLAG,
   },
   notes: [
-    '`micro1 init` writes micro1.schema.json, micro1.fragment.schema.json and a .vscode/settings.json',
+    '`micro1 init` writes micro1.schema.json, micro1.fragment.schema.json, micro1.webhook.schema.json and a .vscode/settings.json',
     'that associates them by glob; `validate` warns when a committed schema file is out of date.',
   ],
   async run(values, _positionals, io) {

@@ -8,7 +8,7 @@ export const state = defineCommand('state', {
     list: 'every managed interview: key, id, when it was applied',
     'show KEY': 'one entry: id, files, and the body last applied',
     'rm KEY...': 'stop managing these interviews; they stay on micro1',
-    'mv OLD NEW': 'record an interview under a new key (its file was renamed without a pinned id)',
+    'mv OLD NEW': 'record an interview (or webhook:KEY) under a new key (its file was renamed without a pinned id)',
     'merge BASE OURS THEIRS': 'git merge driver: merge two states three-way by key into OURS (see docs/ci.md)',
   },
   flags: { json: { type: 'boolean', help: 'list and show as JSON' }, config: CONFIG_FLAG },

@@ -121,7 +121,7 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
       const others = (plan.resources ?? []).filter((c) => c.action !== 'no-op');
       if (others.length > 0 && sent.stoppedBecause !== undefined) sent = { ...sent, skipped: sent.skipped + others.length };
       else if (others.length > 0) {
-        const done = await applyResources(others, settings, { client, clock, store, stop: options.stop, limiter, deadline });
+        const done = await applyResources(others, settings, { client, clock, store, stop: options.stop, limiter, deadline, notice: options.notice });
         sent = {
           ...sent,
           created: sent.created + done.created,
@@ -132,6 +132,8 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<ApplyO
           skipped: sent.skipped + done.skipped,
           requests: sent.requests + done.requests,
           ...(done.stoppedBecause !== undefined ? { stoppedBecause: done.stoppedBecause } : {}),
+          ...(done.stopReason !== undefined ? { stopReason: done.stopReason } : {}),
+          ...(done.stopHint !== undefined ? { stopHint: done.stopHint } : {}),
         };
       }
     } catch (error) {

@@ -53,3 +53,13 @@ export function gitignoreLines(stateFolder: string): string[] {
   const dir = stateFolder === '' || stateFolder === '.' ? '/' : `${stateFolder}/`;
   return [`${dir}*.journal`, `${dir}*.lock`, `${dir}*.lock.new-*`, `${dir}*.lock.stale-*`, `${dir}.*.tmp-*`];
 }
+
+export const GITATTRIBUTES_HEADER = '# micro1-sync: merge the state file by key (`micro1 state merge`), not by line';
+
+/** Names the merge driver for the state file; git runs it only once `MERGE_DRIVER_COMMAND` registered it. */
+export function gitattributesLine(stateFile: string): string {
+  return `${stateFile} merge=micro1-state`;
+}
+
+/** git keeps drivers in .git/config, outside the repository: each clone runs this once (the CI apply job does). */
+export const MERGE_DRIVER_COMMAND = 'git config merge.micro1-state.driver "npx micro1 state merge %O %A %B"';

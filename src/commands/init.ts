@@ -1,16 +1,19 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CONFIG_NAMES, loadConfig } from '../config.js';
+import { CONFIG_NAMES, loadConfig, resourceFolder } from '../config.js';
+import { KINDS } from '../kinds/kinds.js';
 import { Micro1Error } from '../errors.js';
 import { EDITOR_SCHEMA_NAMES, EDITOR_SCHEMAS, editorAssociations, editorSchemaText } from '../definitions/editor-schema.js';
 import { discoverFiles } from '../definitions/load-definitions.js';
 import { posixRelative } from '../paths.js';
 import { readRegularFile, writeFailure, writeFileAtomic } from '../state/file-io.js';
 import { PACKAGE_ROOT, TOOL_VERSION } from '../version.js';
-import { CONFIG_FILE, CONFIG_TEXT, EXAMPLE_FILE, EXAMPLE_TEXT, FRAGMENT_FILE, FRAGMENT_TEXT, GITIGNORE_HEADER, gitignoreLines } from './init-files.js';
+import {
+  CONFIG_FILE, CONFIG_TEXT, EXAMPLE_FILE, EXAMPLE_TEXT, FRAGMENT_FILE, FRAGMENT_TEXT, GITATTRIBUTES_HEADER, gitattributesLine, GITIGNORE_HEADER, gitignoreLines, MERGE_DRIVER_COMMAND,
+} from './init-files.js';
 
 /**
- * `micro1 init`: config → interviews → .gitignore → editor schemas and settings → CI workflow,
+ * `micro1 init`: config → interviews → .gitignore, .gitattributes → editor schemas and settings → CI workflow,
  * each written only where missing. Nothing is ever written over: a file that exists is kept (a
  * settings file is merged into only when it parses), and every step says what it did.
  */
@@ -33,6 +36,8 @@ export interface InitStep {
 
 export interface InitOutcome {
   steps: InitStep[];
+  /** What init cannot do: the command that registers the state merge driver in this clone. */
+  driverCommand: string;
 }
 
 export async function initCommand(options: InitOptions): Promise<InitOutcome> {
@@ -50,7 +55,11 @@ export async function initCommand(options: InitOptions): Promise<InitOutcome> {
     steps.push(create(root, `${interviews}/${EXAMPLE_FILE}`, EXAMPLE_TEXT));
   }
 
-  steps.push(gitignore(root, gitignoreLines(posixRelative(root, path.dirname(config.stateFile)))));
+  steps.push(appendLines(root, '.gitignore', GITIGNORE_HEADER, gitignoreLines(posixRelative(root, path.dirname(config.stateFile))), 'has the lines'));
+  const stateRel = posixRelative(root, config.stateFile);
+  // A space, quote, backslash or glob character would make git read another pattern than the path.
+  if (/[\s"\\*?[\]!#]/.test(stateRel)) steps.push({ file: '.gitattributes', action: 'left', why: `the state path ${JSON.stringify(stateRel)} has characters .gitattributes reads as pattern syntax: name it there by hand (docs/state.md)` });
+  else steps.push(appendLines(root, '.gitattributes', GITATTRIBUTES_HEADER, [gitattributesLine(stateRel)], 'has the line'));
   for (const name of EDITOR_SCHEMA_NAMES) {
     const text = editorSchemaText(name, TOOL_VERSION);
     const step = create(root, EDITOR_SCHEMAS[name].file, text);
@@ -59,9 +68,10 @@ export async function initCommand(options: InitOptions): Promise<InitOutcome> {
     }
     steps.push(step);
   }
-  steps.push(vscodeSettings(root, editorAssociations(interviews)));
+  const otherFolders = Object.fromEntries(KINDS.map((kind) => [kind.name, posixRelative(root, resourceFolder(config, kind)) || '.']));
+  steps.push(vscodeSettings(root, editorAssociations(interviews, otherFolders)));
   steps.push(...workflows(root));
-  return { steps };
+  return { steps, driverCommand: MERGE_DRIVER_COMMAND };
 }
 
 /** Writes `text` to `rel` unless something is there; created exclusively, so not even a file made meanwhile is replaced. */
@@ -97,21 +107,22 @@ function hasDefinitions(dir: string): boolean {
   return found.interviews.length + found.fragments.length > 0;
 }
 
-function gitignore(root: string, lines: readonly string[]): InitStep {
-  const file = path.join(root, '.gitignore');
-  const bytes = readSmall(root, '.gitignore');
-  if (bytes === undefined) return create(root, '.gitignore', `${[GITIGNORE_HEADER, ...lines].join('\n')}\n`);
+/** .gitignore, .gitattributes: the lines not already there, appended under a header; a missing file is written. */
+function appendLines(root: string, rel: string, header: string, lines: readonly string[], present: string): InitStep {
+  const file = path.join(root, rel);
+  const bytes = readSmall(root, rel);
+  if (bytes === undefined) return create(root, rel, `${[header, ...lines].join('\n')}\n`);
   const text = bytes.toString('utf8');
-  const present = new Set(text.split(/\r?\n/).map((l) => l.trim()));
-  const missing = lines.filter((l) => !present.has(l));
-  if (missing.length === 0) return { file: '.gitignore', action: 'kept', why: 'has the lines' };
+  const have = new Set(text.split(/\r?\n/).map((l) => l.trim()));
+  const missing = lines.filter((l) => !have.has(l));
+  if (missing.length === 0) return { file: rel, action: 'kept', why: present };
   const separator = text === '' || text.endsWith('\n\n') ? '' : text.endsWith('\n') ? '\n' : '\n\n';
   try {
-    appendFileSync(file, `${separator}${[GITIGNORE_HEADER, ...missing].join('\n')}\n`);
+    appendFileSync(file, `${separator}${[header, ...missing].join('\n')}\n`);
   } catch (error) {
-    throw writeFailure(error, '.gitignore');
+    throw writeFailure(error, rel);
   }
-  return { file: '.gitignore', action: 'updated', why: `${missing.length} line${missing.length === 1 ? '' : 's'} added` };
+  return { file: rel, action: 'updated', why: `${missing.length} line${missing.length === 1 ? '' : 's'} added` };
 }
 
 const SETTINGS = '.vscode/settings.json';

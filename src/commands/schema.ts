@@ -16,6 +16,8 @@ export function schemaCommand(name: EditorSchemaName = 'interview'): string {
 export function resourceSchemaCommand(kind: string): string {
   const other = KINDS.find((k) => k.name === kind);
   if (other === undefined) throw new Micro1Error('USAGE', `--kind must be interview or ${KINDS.map((k) => k.name).join(' or ')}, not "${kind}"`, { hint: 'run `micro1 schema --help` for usage' });
+  // The kind's editor schema (with its versioned $id), as `micro1 init` writes it for the kind's folder.
+  if (Object.hasOwn(EDITOR_SCHEMAS, other.name)) return editorSchemaText(other.name as EditorSchemaName, TOOL_VERSION);
   return `${JSON.stringify(z.toJSONSchema(other.schema, { target: 'draft-7', io: 'input' }), null, 2)}\n`;
 }
 

@@ -66,6 +66,7 @@ export async function stateRmCommand(options: StateCommandOptions & { keys: stri
 /** lock → state (journal folded) → rename the key (pure) → one atomic write → unlock. Sends nothing. */
 export async function stateMvCommand(options: StateCommandOptions & { from: string; to: string }) {
   return edit(options, `state mv ${options.from} ${options.to}`, (state) => moveInState(state, options.from, options.to), (config, entry) => {
+    const kind = KINDS.find((k) => options.from.startsWith(`${k.name}:`));
     const oldFile = definitionFile(config, options.from);
     return {
       id: entry.id,
@@ -73,9 +74,10 @@ export async function stateMvCommand(options: StateCommandOptions & { from: stri
       to: options.to,
       oldFile,
       // A file that pins the id is followed by plan wherever it is: the prediction differs.
-      oldPins: oldFile !== undefined && pinnedId(path.resolve(config.projectRoot, oldFile)) === entry.id,
+      oldPins: kind === undefined && oldFile !== undefined && pinnedId(path.resolve(config.projectRoot, oldFile)) === entry.id,
       newFile: definitionFile(config, options.to),
-      expectedFile: display(config, path.join(config.interviewsDir, `${options.to}.yaml`)),
+      expectedFile: expectedFile(config, options.to),
+      ...(kind !== undefined ? { kind: kind.name } : {}),
     };
   });
 }
@@ -131,6 +133,13 @@ function definitionFile(config: ResolvedConfig, key: string): string | undefined
     if (existsSync(absolute)) return display(config, absolute);
   }
   return undefined;
+}
+
+/** Where the file for `key` (`webhook:KEY` included) would be, project-relative. */
+function expectedFile(config: ResolvedConfig, key: string): string {
+  const kind = KINDS.find((k) => key.startsWith(`${k.name}:`));
+  if (kind === undefined) return display(config, path.join(config.interviewsDir, `${key}.yaml`));
+  return display(config, path.join(resourceFolder(config, kind), `${key.slice(kind.name.length + 1)}.yaml`));
 }
 
 /** The id a definition file pins, if it can be read and pins one. */

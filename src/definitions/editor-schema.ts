@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BODY, BODY_FIELDS, type BodyField } from './body-model.js';
 import { definitionSchema, fragmentSchema } from './interview-schema.js';
+import { webhookKind } from '../kinds/webhook.js';
 
 /**
  * The JSON Schemas editors check definition files with (yaml-language-server, the server behind
@@ -15,12 +16,15 @@ export interface EditorSchemaKind {
   /** The file `micro1 schema --write` and `micro1 init` write at the project root. */
   file: string;
   /**
-   * yaml.schemas globs for files under `interviewsFolder` (project-relative, `/`-separated).
+   * yaml.schemas globs for files under the kind's folder (project-relative, `/`-separated): the
+   * interviews folder, or for another kind (webhooks) its own.
    * yaml-language-server ≥ 1.25 matches them with picomatch, each prefixed with `**∕`, and reads a
    * leading `!` as "but not". Two schemas whose globs both match a file are combined with allOf,
    * so the kinds' globs must not overlap.
    */
-  globs(interviewsFolder: string): string[];
+  globs(folder: string): string[];
+  /** Whose folder the globs are under: 'interviews', or another kind's name. */
+  folder: string;
   /** The schema without its `$id`, which carries the version. */
   build(): JsonSchema;
 }
@@ -33,6 +37,7 @@ const fragmentGlobs = (dir: string) => [`${dir}/**/_*.yaml`, `${dir}/**/_*.yml`,
 export const EDITOR_SCHEMAS = {
   interview: {
     file: 'micro1.schema.json',
+    folder: 'interviews',
     globs: (dir) => [`${dir}/**/*.yaml`, `${dir}/**/*.yml`, ...fragmentGlobs(dir).map((g) => `!${g}`)],
     build: (): JsonSchema => {
       const { required: _, ...schema } = objectSchema(definitionSchema);
@@ -42,8 +47,16 @@ export const EDITOR_SCHEMAS = {
   },
   fragment: {
     file: 'micro1.fragment.schema.json',
+    folder: 'interviews',
     globs: fragmentGlobs,
     build: (): JsonSchema => objectSchema(fragmentSchema),
+  },
+  /** `micro1 schema --kind webhook`: the kind's own schema (kinds/webhook.ts), for the webhooks folder. */
+  webhook: {
+    file: 'micro1.webhook.schema.json',
+    folder: webhookKind.name,
+    globs: (dir) => [`${dir}/**/*.yaml`, `${dir}/**/*.yml`],
+    build: (): JsonSchema => z.toJSONSchema(webhookKind.schema, { target: 'draft-7', io: 'input' }) as JsonSchema,
   },
 } as const satisfies Record<string, EditorSchemaKind>;
 
@@ -71,11 +84,16 @@ export function editorSchemaText(name: EditorSchemaName, version: string): strin
   return `${JSON.stringify(editorSchema(name, version), null, 2)}\n`;
 }
 
-/** `yaml.schemas` for .vscode/settings.json: each schema file (relative to the workspace root) → its globs. */
-export function editorAssociations(interviewsFolder: string): Record<string, string[]> {
-  const dir = interviewsFolder.replace(/\/+$/, '') || '.';
-  return Object.fromEntries(EDITOR_SCHEMA_NAMES.map((name) => [`./${EDITOR_SCHEMAS[name].file}`, EDITOR_SCHEMAS[name].globs(dir)]));
+/**
+ * `yaml.schemas` for .vscode/settings.json: each schema file (relative to the workspace root) → its
+ * globs, under the interviews folder or another kind's (`{ webhook: 'webhooks' }`, its default).
+ */
+export function editorAssociations(interviewsFolder: string, otherFolders: Readonly<Record<string, string>> = {}): Record<string, string[]> {
+  const folderOf = (kind: EditorSchemaKind) => (kind.folder === 'interviews' ? interviewsFolder : (otherFolders[kind.folder] ?? DEFAULT_FOLDERS[kind.folder] ?? kind.folder));
+  return Object.fromEntries(EDITOR_SCHEMA_NAMES.map((name) => [`./${EDITOR_SCHEMAS[name].file}`, EDITOR_SCHEMAS[name].globs(folderOf(EDITOR_SCHEMAS[name]).replace(/\/+$/, '') || '.')]));
 }
+
+const DEFAULT_FOLDERS: Readonly<Record<string, string>> = { [webhookKind.name]: webhookKind.defaultFolder };
 
 /** Examples for the two keys that are ours, not micro1's. */
 const OWN_EXAMPLES: Record<string, unknown[]> = {

@@ -74,17 +74,23 @@ export function planResources(
       });
     }
   }
+  // A file renamed reads as a delete (or an orphan) and a create of the same identity: `state mv` keeps the one.
+  const creates = new Map(changes.filter((c) => c.action === 'create' && !pending.has(c.key)).map((c) => [kind.identity(c.after!), c]));
   for (const key of Object.keys(entries)) {
     if (desired.has(key)) continue;
     const entry = entries[key]!;
     const file = Object.keys(entry.sources ?? {})[0] ?? `${kind.defaultFolder}/${key}.yaml`;
+    const to = creates.get(kind.identity(entry.spec));
+    const label = `${kind.name}:${key}`;
+    const rename = to === undefined ? undefined : `if ${file} was renamed to ${to.file}, run \`micro1 state mv ${label} ${kind.name}:${to.key}\` to keep managing ${entry.id} under the new name instead of creating a second ${kind.labels.one}`;
     if (selection.prune) {
       changes.push({ kind: kind.name, key, file, action: 'delete', id: entry.id, before: entry.spec, after: null, fields: [] });
+      if (rename !== undefined) warnings.push({ key: label, message: `${kind.name}:${to!.key} has the same ${kind.identityLabel} and is planned as a create`, hint: rename });
     } else {
       warnings.push({
-        key: `${kind.name}:${key}`,
+        key: label,
         message: `no longer managed: its file is gone, but ${kind.labels.one} ${entry.id} (${kind.summary(entry.spec)}) stays on micro1`,
-        hint: `run \`micro1 apply --prune\` to delete it, or put its file back`,
+        hint: rename ?? `run \`micro1 apply --prune\` to delete it, or put its file back; \`micro1 forget ${label}\` leaves it on micro1, unmanaged`,
       });
     }
   }

@@ -12,7 +12,10 @@ export function renderApplySummary(result: ApplyResult, statePath: string, state
   if (result.stopReason !== undefined) lines.push(`  ${visible(result.stopReason)}`, ...(result.stopHint ? [`  ${visible(result.stopHint)}`] : []));
   if (result.createdInterviews.length > 0) {
     lines.push('Invite links (send them to candidates; `micro1 links` lists them again):');
-    for (const c of result.createdInterviews) lines.push(`  + ${visible(c.key)}  id ${visible(c.id)}  ${c.inviteUrl === undefined ? NO_LINK : visible(c.inviteUrl)}`);
+    // Bounded like the step summary: ten thousand creates would bury the counts and failures.
+    for (const c of result.createdInterviews.slice(0, MAX_TERMINAL_LINKS)) lines.push(`  + ${visible(c.key)}  id ${visible(c.id)}  ${c.inviteUrl === undefined ? NO_LINK : visible(c.inviteUrl)}`);
+    const cut = result.createdInterviews.length - MAX_TERMINAL_LINKS;
+    if (cut > 0) lines.push(`  … ${plural(cut, 'more invite link')} not shown: \`micro1 links\` lists them all.`);
   }
   for (const f of result.failures) {
     lines.push(`  ${f.outcomeUnknown ? '?' : '✗'} ${visible(f.file)}  ${f.action} ${visible(f.key)}: ${visible(f.message)}`);
@@ -22,6 +25,9 @@ export function renderApplySummary(result: ApplyResult, statePath: string, state
   lines.push(stateLine(statePath, stateWritten, result.requests, visible));
   return `${lines.join('\n')}\n`;
 }
+
+/** Invite links the terminal summary shows at most; `micro1 links` lists every one. */
+export const MAX_TERMINAL_LINKS = 50;
 
 /** Where a created interview's link would be, when micro1 answered without one. */
 export const NO_LINK = '(micro1 gave no invite link)';

@@ -9,6 +9,13 @@ export function renderInitSummary(outcome: InitOutcome, next: string): string {
   for (const step of outcome.steps) {
     if (step.snippet !== undefined) lines.push('', `Add to ${visible(step.file)}:`, ...visibleLines(step.snippet));
   }
-  lines.push('', next, '');
+  lines.push(
+    '',
+    'Register the state merge driver once in each clone (git keeps it outside the repository, so init cannot):',
+    `  ${visible(outcome.driverCommand)}`,
+    '',
+    next,
+    '',
+  );
   return lines.join('\n');
 }

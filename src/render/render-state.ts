@@ -47,7 +47,11 @@ export function stateListToJson(state: State): unknown {
     serial: state.serial,
     interviews: Object.keys(state.interviews)
       .sort()
-      .map((key) => ({ key, id: state.interviews[key]!.id, applied_at: state.interviews[key]!.appliedAt })),
+      .map((key) => {
+        const entry = state.interviews[key]!;
+        // The link when one is recorded (a state written before links were kept has none: `micro1 links --refresh`).
+        return { key, id: entry.id, applied_at: entry.appliedAt, ...(entry.invite_url !== undefined ? { invite_url: entry.invite_url } : {}) };
+      }),
     pending: state.pending.map((p) => ({ key: p.key, interview_name: p.interview_name, started_at: p.startedAt })),
     ...(hasResources(state)
       ? {
@@ -112,7 +116,7 @@ export function renderStateRm(removed: { key: string; id: string | undefined; fi
 }
 
 export function renderStateMv(
-  moved: { id: string; from: string; to: string; oldFile: string | undefined; oldPins: boolean; newFile: string | undefined; expectedFile: string },
+  moved: { id: string; from: string; to: string; oldFile: string | undefined; oldPins: boolean; newFile: string | undefined; expectedFile: string; kind?: string },
   statePath: string,
 ): string {
   const lines = [`Moved ${moved.from} to ${moved.to} (id ${moved.id}) in ${statePath}.`];
@@ -126,7 +130,7 @@ export function renderStateMv(
     return `${lines.map(visible).join('\n')}\n`;
   }
   if (moved.newFile === undefined) lines.push(`  No file ${moved.expectedFile} yet: rename the definition file too, or the next plan sees it as gone.`);
-  if (moved.oldFile !== undefined) lines.push(`  ${moved.oldFile} still exists: the next plan creates it as a new interview.`);
+  if (moved.oldFile !== undefined) lines.push(`  ${moved.oldFile} still exists: the next plan creates it as a new ${moved.kind ?? 'interview'}.`);
   return `${lines.map(visible).join('\n')}\n`;
 }
 

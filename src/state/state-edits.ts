@@ -1,5 +1,5 @@
-import { entryOf, interviewRecord, resourceEntries, resourceRecord, type State, type StateEntry } from './state.js';
-import { KINDS } from '../kinds/kinds.js';
+import { entryOf, interviewRecord, resourceEntries, resourceRecord, type ResourceEntry, type State, type StateEntry } from './state.js';
+import { KINDS, type ResourceKind } from '../kinds/kinds.js';
 import { didYouMean } from '../suggest.js';
 import { isFragmentPath } from '../paths.js';
 
@@ -47,7 +47,13 @@ export function removeFromState(state: State, allKeys: readonly string[]): EditR
  * `state mv`: records an interview under a new key, for a file renamed without a pinned id (with
  * one, plan and apply detect the move by themselves). Pure; the old key must exist, the new one must not.
  */
-export function moveInState(state: State, from: string, to: string): EditResult<StateEntry> {
+export function moveInState(state: State, from: string, to: string): EditResult<StateEntry | ResourceEntry> {
+  const fromKind = kindOf(from);
+  const toKind = kindOf(to);
+  if (fromKind !== toKind) {
+    return { ok: false, problem: { message: `${from} cannot become ${to}: a state entry keeps its kind`, hint: fromKind === undefined ? 'name the new key as an interview key (path under the interviews folder)' : `name the new key as ${fromKind.name}:KEY` } };
+  }
+  if (fromKind !== undefined) return moveResource(state, fromKind, from, to);
   const entry = entryOf(state, from);
   if (entry === undefined) return { ok: false, problem: unknownKey(state, from) };
   const invalid = keyProblem(to);
@@ -66,14 +72,45 @@ export function moveInState(state: State, from: string, to: string): EditResult<
   return { ok: true, state: { ...state, interviews, pending }, value: entry };
 }
 
+/** `state mv webhook:OLD webhook:NEW`: the same rules for another kind's entry and its unconfirmed create. */
+function moveResource(state: State, kind: ResourceKind, from: string, to: string): EditResult<ResourceEntry> {
+  const strip = (label: string) => label.slice(kind.name.length + 1);
+  const entries = resourceEntries(state, kind.name);
+  const [oldKey, newKey] = [strip(from), strip(to)];
+  if (!Object.hasOwn(entries, oldKey)) {
+    const suggestion = didYouMean(oldKey, Object.keys(entries));
+    return { ok: false, problem: { message: `${from} is not in the state`, hint: suggestion ? `did you mean ${kind.name}:${suggestion}?` : '`micro1 state list` shows the keys it holds' } };
+  }
+  const invalid = pathProblem(newKey) ?? (isFragmentPath(newKey) ? `a name starting with "_" is not read from the ${kind.defaultFolder} folder` : undefined);
+  if (invalid !== undefined) {
+    return { ok: false, problem: { message: `"${to}" is not a ${kind.labels.one} key: ${invalid}`, hint: `a key is ${kind.name}: and the file path under the ${kind.defaultFolder} folder without extension, e.g. ${kind.name}:ats/reports` } };
+  }
+  if (from === to) return { ok: false, problem: { message: `${from} is already recorded under that key` } };
+  if (Object.hasOwn(entries, newKey)) {
+    return { ok: false, problem: { message: `${to} is already in the state (id ${entries[newKey]!.id})`, hint: `\`micro1 state rm ${to}\` first if that entry is stale` } };
+  }
+  const record = resourceRecord();
+  for (const [key, value] of Object.entries(entries)) record[key === oldKey ? newKey : key] = value;
+  const pending = state.resourcePending?.map((p) => (p.kind === kind.name && p.key === oldKey ? { ...p, key: newKey } : p));
+  return { ok: true, state: { ...state, resources: { ...state.resources, [kind.name]: record }, ...(pending ? { resourcePending: pending } : {}) }, value: entries[oldKey]! };
+}
+
+function kindOf(label: string): ResourceKind | undefined {
+  return KINDS.find((kind) => label.startsWith(`${kind.name}:`));
+}
+
 /** Why `key` cannot name an interview, if it cannot. */
 export function keyProblem(key: string): string | undefined {
+  return pathProblem(key) ?? (isFragmentPath(key) ? 'a name starting with "_" is a fragment, not an interview' : undefined);
+}
+
+/** Why `key` cannot be a path under a definitions folder, if it cannot. */
+function pathProblem(key: string): string | undefined {
   if (key.trim() === '') return 'it is empty';
   if (/\.ya?ml$/.test(key)) return 'leave out the .yaml extension';
   if (key.startsWith('/') || key.endsWith('/') || key.includes('\\')) return 'use a relative path with forward slashes';
   const parts = key.split('/');
   if (parts.some((p) => p === '' || p === '.' || p === '..')) return 'it has an empty, "." or ".." segment';
-  if (isFragmentPath(key)) return 'a name starting with "_" is a fragment, not an interview';
   return undefined;
 }
 
