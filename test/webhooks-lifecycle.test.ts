@@ -16,6 +16,18 @@ function withHook(text = ATS, key = 'ats'): string {
 }
 
 describe('micro1 import --kind webhook', () => {
+  it('refuses --dry-run and --dir, which are for interviews, before any request or file', async () => {
+    const box = await sandbox({ seedWebhooks: [{ id: 'wh-1', body: { url: 'https://ats.example.com/micro1', event: 'interview_report.created' } }] });
+    const dir = project({});
+    for (const flags of [['--dry-run'], ['--dir', 'hooks']]) {
+      const result = await runCli(['import', '--kind', 'webhook', ...flags], dir, { env: env(box) });
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toContain(`${flags[0]} is for interviews`);
+      expect(existsSync(path.join(dir, 'webhooks'))).toBe(false);
+    }
+    expect(box.requests).toHaveLength(0);
+  });
+
   it('writes one file per unmanaged webhook, records it, and the next plan is empty', async () => {
     const box = await sandbox({
       seedWebhooks: [

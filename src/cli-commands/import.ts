@@ -25,6 +25,11 @@ export const importCmd = defineCommand('import', {
     if (values.kind !== undefined && values.kind !== 'interview' && !KINDS.some((k) => k.name === values.kind)) {
       throw usageError(`--kind must be interview or ${KINDS.map((k) => k.name).join(' or ')}, not "${values.kind}"`, 'import');
     }
+    // Not yet for other kinds: refused before anything is read or written, rather than ignored.
+    const interviewOnly = values['dry-run'] ? '--dry-run' : values.dir !== undefined ? '--dir' : undefined;
+    if (values.kind !== undefined && values.kind !== 'interview' && interviewOnly !== undefined) {
+      throw usageError(`${interviewOnly} is for interviews; \`micro1 import --kind ${values.kind}\` writes one file per unmanaged ${values.kind} under its folder, and none over an existing file`, 'import');
+    }
     const outcome = await importCommand({
       cwd: io.cwd,
       env: io.env,
