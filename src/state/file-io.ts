@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isAscii } from 'node:buffer';
 import * as nodeFs from 'node:fs';
 import path from 'node:path';
 import { errnoCode, Micro1Error } from '../errors.js';
@@ -178,6 +179,14 @@ export interface ReadLimits {
 }
 
 /**
+ * `bytes` as UTF-8 text. A state micro1-sync wrote is almost always ASCII, which decodes the same
+ * as Latin-1 four times faster: checked first, so anything else is still decoded as UTF-8.
+ */
+export function utf8Text(bytes: Buffer): string {
+  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+}
+
+/**
  * The bytes of a regular file of at most `maxBytes`, or undefined when it does not exist. Opened
  * with O_NONBLOCK, so a FIFO cannot block the open, then fstat'd: only a regular file is read,
  * and never more than its limit, whatever it is (a device reports size 0 and never ends).
@@ -219,17 +228,22 @@ export function readRegularFile(file: string, limits: ReadLimits): Buffer | unde
       throw refuse(`is ${info.size} bytes, over the limit of ${limits.maxBytes} bytes for a ${limits.what}`, 'check that this is the right file');
     }
     // Read to the end, but never past the limit: a file growing while read cannot make this unbounded.
-    const chunks: Buffer[] = [];
+    // Into one buffer of the size fstat gave (and a byte more, to see the end): a 15 MB state is
+    // not copied again, nor left as 15 MB of garbage to collect.
+    let buffer = Buffer.allocUnsafe(Math.min(Math.max(info.size, 1), limits.maxBytes) + 1);
     let total = 0;
-    const buffer = Buffer.allocUnsafe(Math.min(Math.max(info.size, 1), limits.maxBytes) + 1);
     for (;;) {
-      const n = nodeFs.readSync(fd, buffer, 0, buffer.length, null);
+      if (total === buffer.length) {
+        const bigger = Buffer.allocUnsafe(Math.min(buffer.length * 2, limits.maxBytes + 1));
+        buffer.copy(bigger, 0, 0, total);
+        buffer = bigger;
+      }
+      const n = nodeFs.readSync(fd, buffer, total, buffer.length - total, null);
       if (n === 0) break;
       total += n;
       if (total > limits.maxBytes) throw refuse(`is over the limit of ${limits.maxBytes} bytes for a ${limits.what}`, 'check that this is the right file');
-      chunks.push(Buffer.from(buffer.subarray(0, n)));
     }
-    return Buffer.concat(chunks, total);
+    return buffer.subarray(0, total);
   } catch (error) {
     if (error instanceof Micro1Error) throw error;
     throw refuse(`cannot be read: ${ioReason(error)}`, `check ${display} and its permissions`, error);
