@@ -4,7 +4,7 @@ import type { Diagnostic } from '../diagnostics.js';
 import { Loader } from './definition-loader.js';
 import { entryOf, type State, type StateEntry } from '../state/state.js';
 import { parseYamlSource } from './yaml-file.js';
-import { discoverFiles, fileHasher, readBounded } from './source-files.js';
+import { discoverFiles, fileHasher, readBounded, type FoundFiles } from './source-files.js';
 import { combinedHash } from './source-hash.js';
 import { posixRelative } from '../paths.js';
 
@@ -50,6 +50,18 @@ export interface LoadOptions {
    * DEFINITION_FORMAT, so a change in what files mean can never be hidden by this shortcut.
    */
   previous?: State;
+  /**
+   * The files found and hashed before the state was read (`scanFiles`), so that the state's
+   * objects, kept for the whole plan, are not copied by every collection this reading causes.
+   */
+  scanned?: ScannedFiles;
+}
+
+/** The interview files and fragments under a root, each file's hash taken once. */
+export interface ScannedFiles {
+  found: FoundFiles;
+  /** Project-relative path → sha256 of its bytes, or '' when it cannot be read. */
+  hashes: Map<string, string>;
 }
 
 /** An interview file found under the root. */
@@ -80,13 +92,33 @@ interface Prepared {
   diagnostics: Diagnostic[];
 }
 
+/**
+ * Finds every file under the interviews root and hashes each interview file and fragment: what a
+ * plan of unchanged files needs from the files, done before the state is read (see `scanned`).
+ */
+export function scanFiles(options: Pick<LoadOptions, 'projectRoot' | 'interviewsRoot'>): ScannedFiles {
+  const found = discoverFiles(options.interviewsRoot);
+  const hashes = new Map<string, string>();
+  const hashFile = fileHasher();
+  const prefix = interviewsPrefix(options);
+  for (const rel of found.interviews) if (!found.unusual.has(rel)) hashes.set(prefix + rel, hashFile(`${options.projectRoot}${path.sep}${prefix}${rel}`) ?? '');
+  for (const rel of found.fragments) hashes.set(prefix + rel, hashFile(`${options.projectRoot}${path.sep}${prefix}${rel}`) ?? '');
+  return { found, hashes };
+}
+
+/** Found paths are relative to the interviews root, with forward slashes: this prefix makes them project-relative. */
+function interviewsPrefix(options: Pick<LoadOptions, 'projectRoot' | 'interviewsRoot'>): string {
+  const under = posixRelative(options.projectRoot, options.interviewsRoot);
+  return under === '' ? '' : `${under}/`;
+}
+
 /** Finds the files, refuses key clashes and linked folders, and sets aside the unchanged ones. */
 function prepare(options: LoadOptions): Prepared {
   const { interviewsRoot, projectRoot } = options;
   const relative = (absolute: string) => posixRelative(projectRoot, absolute);
   const diagnostics: Diagnostic[] = [];
   const error = (file: string, message: string, hint: string) => diagnostics.push({ severity: 'error', file, line: 1, column: 1, path: '', message, hint });
-  const found = discoverFiles(interviewsRoot);
+  const found = options.scanned?.found ?? discoverFiles(interviewsRoot);
   for (const rel of found.linkedFolders) {
     error(relative(path.join(interviewsRoot, rel)), 'is a symbolic link to a folder, which micro1-sync does not follow', 'move or copy the folder into the interviews folder');
   }
@@ -94,16 +126,14 @@ function prepare(options: LoadOptions): Prepared {
   const reused: Definition[] = [];
   const byKey = new Map<string, string>();
   // Fragments are shared by many files: each is hashed once. '' stands for a file that cannot be read.
-  const hashes = new Map<string, string>();
+  const hashes = options.scanned?.hashes ?? new Map<string, string>();
   const hashFile = fileHasher();
   const hashOf = (file: string) => {
     let hash = hashes.get(file);
     if (hash === undefined) hashes.set(file, (hash = hashFile(`${projectRoot}${path.sep}${file}`) ?? ''));
     return hash === '' ? undefined : hash;
   };
-  // Found paths are relative to the interviews root, with forward slashes: one prefix makes them project-relative.
-  const under = relative(interviewsRoot);
-  const prefix = under === '' ? '' : `${under}/`;
+  const prefix = interviewsPrefix(options);
   for (const rel of found.interviews) {
     const file = prefix + rel;
     const key = rel.slice(0, rel.lastIndexOf('.'));
@@ -134,7 +164,7 @@ function unchangedFragments(entry: StateEntry, file: string, hashOf: (file: stri
   const { sources } = entry;
   if (sources === undefined || sources[file] === undefined) return undefined;
   const fragments: string[] = [];
-  for (const source of Object.keys(sources)) {
+  for (const source in sources) {
     if (hashOf(source) !== sources[source]) return undefined;
     if (source !== file) fragments.push(source);
   }
