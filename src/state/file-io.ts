@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { isAscii } from 'node:buffer';
 import * as nodeFs from 'node:fs';
 import path from 'node:path';
 import { errnoCode, Micro1Error } from '../errors.js';
@@ -176,14 +175,6 @@ export interface ReadLimits {
   what: string;
   /** The error code callers already know this refusal by. */
   code?: string;
-}
-
-/**
- * `bytes` as UTF-8 text. A state micro1-sync wrote is almost always ASCII, which decodes the same
- * as Latin-1 four times faster: checked first, so anything else is still decoded as UTF-8.
- */
-export function utf8Text(bytes: Buffer): string {
-  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
 }
 
 /**

@@ -2,7 +2,7 @@ import * as nodeFs from 'node:fs';
 import { constants, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Micro1Error } from '../errors.js';
-import { fsyncFolder, readRegularFile, removeDeadTemps, utf8Text, writeAll, writeFailure, type WriteFs } from './file-io.js';
+import { fsyncFolder, readRegularFile, removeDeadTemps, writeAll, writeFailure, type WriteFs } from './file-io.js';
 import { acquireLock, takeoverNotice } from './lock.js';
 import {
   interviewRecord, MAX_STATE_BYTES, projectRootOf, readState, resourceRecord, writeState,
@@ -440,7 +440,7 @@ const MAX_JOURNAL_BYTES = MAX_STATE_BYTES / 2;
 function readJournal(file: string, state: State, display: string, root: string): JournalEntry[] {
   const bytes = readRegularFile(file, { maxBytes: MAX_STATE_BYTES, root, display, what: 'apply journal', code: 'JOURNAL_UNREADABLE' });
   if (bytes === undefined) return [];
-  const text = utf8Text(bytes);
+  const text = bytes.toString('utf8');
   const lines = text.split('\n');
   let header: JournalHeader | undefined;
   try {

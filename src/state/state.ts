@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { bodyShape, type ValueShape } from '../definitions/body-model.js';
 import { BODY_FIELDS, type BodyField, type CanonicalBody } from '../definitions/canonical.js';
 import { Micro1Error } from '../errors.js';
-import { readRegularFile, utf8Text, writeFileAtomic, type WriteFs } from './file-io.js';
+import { readRegularFile, writeFileAtomic, type WriteFs } from './file-io.js';
 import { ID_PATTERN } from '../definitions/interview-schema.js';
 
 export {
@@ -90,7 +90,7 @@ export function readState(file: string, displayName = file, root = projectRootOf
   // Only a regular file, or a link to one inside the project: a committed link to /dev/zero must not be read forever.
   const bytes = readRegularFile(file, { maxBytes: MAX_STATE_BYTES, root, display: displayName, what: 'state file', code: 'STATE_UNREADABLE' });
   if (bytes === undefined) return emptyState();
-  const text = utf8Text(bytes);
+  const text = bytes.toString('utf8');
   const restore = `restore it from git (git checkout -- ${displayName}) or from the CI artefact; micro1-sync never overwrites a state file it cannot read`;
   let raw: unknown;
   try {
