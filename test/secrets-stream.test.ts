@@ -7,7 +7,7 @@ import { planCommand } from '../src/commands/plan.js';
 import { redact, redactStream } from '../src/render/redact.js';
 import { renderPlanTextChunks } from '../src/render/render-text.js';
 import { runBin } from './chaos-harness.js';
-import { fixture } from './helpers.js';
+import { fixture, runCli } from './helpers.js';
 
 /**
  * Secrets split between writes. The output edge redacts each stream as the reader sees it, the
@@ -181,6 +181,23 @@ describe('the CLI: a key across the writes of one stream', () => {
     const seen = (await run({ MICRO1_API_KEY: key })).join('');
     expectNoWindow(seen, key);
     expect(seen).toContain('***');
+  });
+});
+
+describe('the step summary: a key across two appends', () => {
+  it('what micro1 appends is redacted as the rest of the file it joins', async () => {
+    const root = fixture({ 'micro1.config.json': '{}\n', 'interviews/t/a.yaml': 'interview_name: A\n' });
+    const summary = path.join(root, 'summary.md');
+    // Two runs in one step append to one file: the key is the end of the first and the start of the second.
+    await runCli(['plan'], root, { env: { GITHUB_STEP_SUMMARY: summary } });
+    const first = readFileSync(summary, 'utf8');
+    await runCli(['plan'], root, { env: { GITHUB_STEP_SUMMARY: summary } });
+    const key = keyAcross(first, readFileSync(summary, 'utf8').slice(first.length));
+    writeFileSync(summary, '');
+    for (let i = 0; i < 2; i++) expect((await runCli(['plan'], root, { env: { GITHUB_STEP_SUMMARY: summary, MICRO1_API_KEY: key } })).code).toBe(0);
+    const seen = readFileSync(summary, 'utf8');
+    expectNoWindow(seen, key);
+    expect(seen.slice(first.length)).toMatch(/^\s*\*\*\*/);
   });
 });
 

@@ -71,6 +71,13 @@ export interface StreamRedactor {
   readonly carried: number;
 }
 
+/** `text` redacted as it will read after `before` (a file it is appended to): the last write of a stream that wrote `before`. */
+export function redactAfter(before: string, text: string, secrets: readonly string[]): string {
+  const write = redactStream(secrets);
+  write(before);
+  return write(text);
+}
+
 /**
  * How many characters, as redact reads them, the carry keeps: a match needs WINDOW - 1 of them
  * behind the cut, and an escape cut in two (at most 9 characters read one by one, such as
