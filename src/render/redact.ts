@@ -1,7 +1,8 @@
 /**
  * Secrets kept out of everything micro1-sync prints or writes, in whatever form a server or an
  * error echoes them: exact, truncated (any WINDOW consecutive characters), upper- or lower-cased,
- * URL-encoded, JSON- or HTML-escaped, or with spaces between the characters.
+ * URL-encoded, JSON- or HTML-escaped, or with spaces between the characters; in one text
+ * (`redact`), or in a stream written in pieces, a secret cut between writes too (`redactStream`).
  */
 
 /** A run of this many characters of a secret is enough to find it (and too little to guess the rest). */
@@ -25,14 +26,14 @@ export function redact(text: string, secrets: readonly string[]): string {
 export function redactRanges(text: string, secrets: readonly string[]): [number, number][] {
   const grams = gramsOf(secrets);
   if (grams.size === 0 || text === '') return [];
-  return matches(canonical(text), grams).ranges;
+  return matches(canonical(text), grams);
 }
 
 /**
  * `redact` for one stream written in pieces (a plan printed 16 KB at a time, progress lines): a
  * secret cut between two writes, even mid-escape or across a line break, is masked as if the
- * writes had been one. Each write is matched behind a carry, the end of what was already let out:
- * its last CARRY characters as redact reads them (escapes decoded, white space dropped), every run
+ * writes had been one. Each write is matched behind a carry, the end of what was written before
+ * (as written, unmasked): its last CARRY characters as redact reads them (escapes decoded, white space dropped), every run
  * of white space in it shortened to one space, which reads the same and keeps the carry within
  * CARRY * (longest escape + 1) characters however much white space is written. A match that ends
  * in the new write is masked there, from the write's first character on. The guarantee is that of
@@ -44,21 +45,19 @@ export function redactStream(secrets: readonly string[]): StreamRedactor {
   const grams = gramsOf(secrets);
   let carry = '';
   const write = (text: string): string => {
-    if (grams.size === 0) return text;
-    if (text === '') return text;
-    const seen = canonical(carry + text);
-    const { ranges } = matches(seen, grams);
+    if (grams.size === 0 || text === '') return text;
+    const all = carry + text;
+    const seen = canonical(all);
     const ahead = carry.length;
     const mine: [number, number][] = [];
-    for (const [start, end] of ranges) {
+    for (const [start, end] of matches(seen, grams)) {
       if (end <= ahead) continue; // masked, or let out, by an earlier write
       // A mask that starts behind the cut starts at the write's first character that is not white space.
       let from = Math.max(start, ahead) - ahead;
       if (start < ahead) while (from < text.length && isSpace(text.charCodeAt(from))) from++;
       mine.push([from, end - ahead]);
     }
-    const keep = seen.starts[Math.max(0, seen.length - CARRY)] ?? carry.length + text.length;
-    carry = shortened(seen.length === 0 ? carry + text : (carry + text).slice(keep));
+    carry = shortened(seen.length === 0 ? all : all.slice(seen.starts[Math.max(0, seen.length - CARRY)]));
     return masked(text, mine);
   };
   return Object.defineProperty(write, 'carried', { get: () => carry.length }) as StreamRedactor;
@@ -110,7 +109,7 @@ type Grams = Map<number, Map<number, string[]>>;
 type Canonical = ReturnType<typeof canonical>;
 
 /** Every run of the text, as redact reads it, that is a gram: as ranges of the raw text, in order. */
-function matches(seen: Canonical, grams: Grams): { ranges: [number, number][] } {
+function matches(seen: Canonical, grams: Grams): [number, number][] {
   const { codes, starts, ends, length: n } = seen;
   const ranges: [number, number][] = [];
   for (const [length, hashes] of grams) {
@@ -127,7 +126,7 @@ function matches(seen: Canonical, grams: Grams): { ranges: [number, number][] } 
     }
   }
   if (grams.size > 1) ranges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  return { ranges: merged(ranges) };
+  return merged(ranges);
 }
 
 function merged(ranges: [number, number][]): [number, number][] {
