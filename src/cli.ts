@@ -1,7 +1,7 @@
 import type { Diagnostic } from './diagnostics.js';
 import { isMicro1Error, Micro1Error } from './errors.js';
 import { guardOutput, guardOwnAnnotations, visibleLines, workflowCommandStream } from './render/neutralise.js';
-import { redact, secretsOf } from './render/redact.js';
+import { redactStream, secretsOf } from './render/redact.js';
 import { COMMANDS, EXIT, type Command } from './cli-commands/index.js';
 import { appendStepSummary } from './cli-commands/output.js';
 
@@ -81,17 +81,20 @@ export { useColor } from './cli-commands/output.js';
  */
 function guarded(io: Io): CliIo {
   const secrets = secretsOf(io.env);
-  // Each stream is guarded as the runner reads it: its writes joined into lines.
+  // Each stream is guarded as its reader sees it, its writes joined: a secret cut between two
+  // writes is still masked, and so is a workflow command. Annotations are written to stderr, so
+  // they share its redaction; a line after one starts afresh for the runner.
+  const redactOut = redactStream(secrets);
+  const redactErr = redactStream(secrets);
   const out = workflowCommandStream();
   let err = workflowCommandStream();
-  const clean = (text: string) => guardOutput(redact(text, secrets));
   return {
     ...io,
-    stdout: (text) => io.stdout(out(clean(text))),
-    stderr: (text) => io.stderr(err(clean(text))),
+    stdout: (text) => io.stdout(out(guardOutput(redactOut(text)))),
+    stderr: (text) => io.stderr(err(guardOutput(redactErr(text)))),
     annotate: (text) => {
       // An annotation is whole lines that start where a line starts; what follows it starts a new line.
-      io.stderr(guardOwnAnnotations(clean(text)));
+      io.stderr(guardOwnAnnotations(guardOutput(redactErr(text))));
       err = workflowCommandStream();
     },
   };

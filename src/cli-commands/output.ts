@@ -1,9 +1,9 @@
-import { appendFileSync, existsSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import type { Io } from '../io.js';
 import { countLine, type Diagnostic } from '../diagnostics.js';
 import { STEP_SUMMARY_MAX_BYTES, type GithubContext } from '../render/github.js';
 import { guardWorkflowCommands } from '../render/neutralise.js';
-import { redact, secretsOf } from '../render/redact.js';
+import { redactAfter, secretsOf } from '../render/redact.js';
 import type { MarkdownLimit } from '../render/render-markdown.js';
 
 /** What the command modules share for printing: colour, diagnostics and the GitHub step summary. */
@@ -27,12 +27,16 @@ export async function printDiagnostics(io: Io, diagnostics: readonly Diagnostic[
 export function appendStepSummary(io: Io, github: GithubContext, render: (limit: MarkdownLimit) => string): void {
   if (github.stepSummary === undefined) return;
   try {
-    const left = STEP_SUMMARY_MAX_BYTES - (existsSync(github.stepSummary) ? statSync(github.stepSummary).size : 0);
-    // Guarded like stdout, so the summary reads as `plan --format markdown` printed it.
+    const size = existsSync(github.stepSummary) ? statSync(github.stepSummary).size : 0;
+    const left = STEP_SUMMARY_MAX_BYTES - size;
+    // Guarded like stdout, so the summary reads as `plan --format markdown` printed it; redacted as
+    // the file will read, so that a key cut between what is there (an earlier run in this step) and
+    // what is added is masked too. What is there is within the limit (else nothing fits), so small.
     const markdown = guardWorkflowCommands(render({ max: left, unit: 'bytes' }));
+    const added = left <= 0 ? markdown : redactAfter(size === 0 ? '' : readFileSync(github.stepSummary, 'utf8'), markdown, secretsOf(io.env));
     // Past the limit GitHub drops the step's whole summary: better to add nothing.
-    if (Buffer.byteLength(markdown) > left) throw new Error(`only ${Math.max(0, left)} of its ${STEP_SUMMARY_MAX_BYTES} bytes are left`);
-    appendFileSync(github.stepSummary, redact(markdown, secretsOf(io.env)));
+    if (Buffer.byteLength(added) > left) throw new Error(`only ${Math.max(0, left)} of its ${STEP_SUMMARY_MAX_BYTES} bytes are left`);
+    appendFileSync(github.stepSummary, added);
   } catch (error) {
     io.stderr(`Warning: could not append to the step summary ${github.stepSummary}: ${(error as Error).message}\n`);
   }
