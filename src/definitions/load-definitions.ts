@@ -5,7 +5,7 @@ import { Loader } from './definition-loader.js';
 import { entryOf, type State, type StateEntry } from '../state/state.js';
 import { parseYamlSource } from './yaml-file.js';
 import { discoverFiles, fileHasher, readBounded, type FoundFiles } from './source-files.js';
-import { combinedHash } from './source-hash.js';
+import { isCombinedHash } from './source-hash.js';
 import { posixRelative } from '../paths.js';
 
 /**
@@ -168,7 +168,7 @@ function unchangedFragments(entry: StateEntry, file: string, hashOf: (file: stri
     if (hashOf(source) !== sources[source]) return undefined;
     if (source !== file) fragments.push(source);
   }
-  return combinedHash([file, ...fragments], sources) === entry.sourceHash ? fragments : undefined;
+  return isCombinedHash(entry.sourceHash, file, fragments, sources) ? fragments : undefined;
 }
 
 /** Cross-file checks on everything loaded, then one sorted result. */

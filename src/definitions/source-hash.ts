@@ -22,7 +22,23 @@ export function sha256(data: Uint8Array | string): string {
  */
 export function combinedHash(files: readonly string[], sources: Record<string, string>): string {
   const [own = '', ...fragments] = files;
+  return `sha256:${sha256(sourceText(own, fragments, sources))}`;
+}
+
+/**
+ * Whether `expected` is the source hash of `own` and `fragments` (`combinedHash([own, ...fragments])`),
+ * without building it: a no-op plan asks this of every unchanged file, and each string not built
+ * is garbage not made while the freshly parsed state is young (see project.ts).
+ */
+export function isCombinedHash(expected: string, own: string, fragments: readonly string[], sources: Record<string, string>): boolean {
+  return expected.length === HASH_LENGTH && expected.startsWith(PREFIX) && expected.endsWith(sha256(sourceText(own, fragments, sources)));
+}
+
+const PREFIX = 'sha256:';
+const HASH_LENGTH = PREFIX.length + 64;
+
+function sourceText(own: string, fragments: readonly string[], sources: Record<string, string>): string {
   let text = `${DEFINITION_FORMAT}\0${own}\0${sources[own] ?? ''}`;
-  for (const file of fragments.sort()) text += `\0${file}\0${sources[file] ?? ''}`;
-  return `sha256:${sha256(text)}`;
+  for (const file of fragments.length > 1 ? [...fragments].sort() : fragments) text += `\0${file}\0${sources[file] ?? ''}`;
+  return text;
 }
