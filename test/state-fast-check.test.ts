@@ -1,6 +1,13 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { stateChecks } from '../src/state/state.js';
+import { apply, project, sandbox } from './apply-harness.js';
 import { random } from './chaos-harness.js';
+
+const CLI = fileURLToPath(new URL('../dist/cli/micro1.js', import.meta.url));
 
 /**
  * The state reader's fast check (a compiled shape check, see state/shape-check.ts) must accept
@@ -88,4 +95,26 @@ describe('the state reader\'s fast check', () => {
     // The mutations reach the checks: most of them make the state invalid.
     expect(refused).toBeGreaterThan(2000);
   });
+
+  it('where code generation is disallowed, states are judged by zod instead, with the same outcome', async () => {
+    const box = await sandbox();
+    const dir = project({ 'eng/a': 'interview_name: A\nskills:\n  - name: Go\n' });
+    await apply(dir, box);
+    const plan = (...flags: string[]) => spawnSync(process.execPath, [...flags, CLI, 'plan', '--format', 'json'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH } });
+    const usual = plan();
+    const strict = plan('--disallow-code-generation-from-strings');
+    expect(strict.stderr).toBe('');
+    expect(strict.stdout).toBe(usual.stdout);
+    expect(JSON.parse(strict.stdout).summary.no_op).toBe(1);
+    // A malformed state is refused the same way on both paths.
+    const file = path.join(dir, '.micro1/state.json');
+    const state = JSON.parse(readFileSync(file, 'utf8'));
+    state.interviews['eng/a'].spec.interview_language = 'klingon';
+    writeFileSync(file, JSON.stringify(state));
+    const [a, b] = [plan(), plan('--disallow-code-generation-from-strings')];
+    expect(b.stderr).toBe(a.stderr);
+    expect(b.stderr).toContain('interviews.eng/a.spec.interview_language');
+    expect(b.status).toBe(1);
+  });
 });
+
