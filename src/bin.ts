@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { enablePrivateCompileCache } from './compile-cache.js';
+import { enablePrivateCompileCache } from './private-cache.js';
 
 // Most of a short `plan` is V8 compiling the bundle: on Node 22.1 and later a cached start skips
-// it (compile-cache.ts says where the cache may live). Enabled before the rest is imported, or it
+// it (private-cache.ts says where the cache may live). Enabled before the rest is imported, or it
 // would not cover it; Node 20 has no such cache.
 enablePrivateCompileCache();
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { Micro1Error } from './errors.js';
+import { privateCacheFolder } from './private-cache.js';
 import { didYouMean } from './suggest.js';
 
 /**
@@ -192,7 +193,9 @@ async function importConfig(file: string): Promise<unknown> {
       // it for export names first, a sixth of a 300 ms start.
       const require = createRequire(import.meta.url);
       const { createJiti } = require('jiti') as typeof import('jiti');
-      const jiti = createJiti(import.meta.url, { moduleCache: false, alias: configHelpersAlias(require) });
+      // Its transpiled configs are cached in the private folder, not jiti's default in the shared
+      // temporary folder (private-cache.ts says why); with none, the config is transpiled afresh.
+      const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: privateCacheFolder('jiti') ?? false, alias: configHelpersAlias(require) });
       return await jiti.import(file, { default: true });
     }
     const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };

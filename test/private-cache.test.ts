@@ -4,13 +4,13 @@ import module from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { enablePrivateCompileCache } from '../src/compile-cache.js';
+import { enablePrivateCompileCache } from '../src/private-cache.js';
 import { fixture } from './helpers.js';
 
 /**
- * Node's compile cache is kept only in a folder of this account's that no other account can
- * change: in the shared temporary folder (Node's default) another account could plant compiled
- * code that micro1 would run.
+ * Caches of code micro1 runs (Node's compile cache, jiti's transpiled configs) are kept only in a
+ * folder of this account's that no other account can change: in the shared temporary folder
+ * (their defaults) another account could plant code that micro1 would run.
  */
 
 const CLI = fileURLToPath(new URL('../dist/cli/micro1.js', import.meta.url));
@@ -22,7 +22,7 @@ function enabling(env: NodeJS.ProcessEnv) {
   return { folder, calls };
 }
 
-describe.skipIf(process.platform === 'win32')('the compile cache', () => {
+describe.skipIf(process.platform === 'win32')('the caches of code micro1 runs', () => {
   it('is enabled in an owner-only folder under the user cache folder', () => {
     const cache = fixture({});
     const { folder, calls } = enabling({ XDG_CACHE_HOME: cache });
@@ -68,4 +68,32 @@ describe.skipIf(process.platform === 'win32')('the compile cache', () => {
     expect(readdirSync(path.join(cache, FOLDER)).length).toBeGreaterThan(0);
     expect(readdirSync(tmp)).toEqual([]);
   });
+
+  const TS_CONFIG = "import type { Micro1Config } from 'micro1-sync';\nconst config: Micro1Config = { interviews: 'interviews' };\nexport default config;\n";
+
+  it('has jiti transpile a TypeScript config into the private folder, and nothing into the temporary one', () => {
+    const cache = fixture({});
+    const tmp = fixture({});
+    const dir = fixture({ 'interviews/a.yaml': 'interview_name: A\n', 'micro1.config.ts': TS_CONFIG });
+    const run = spawnSync(process.execPath, [CLI, 'plan'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH, XDG_CACHE_HOME: cache, TMPDIR: tmp, NODE_DISABLE_COMPILE_CACHE: '1' } });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(readdirSync(path.join(cache, 'micro1-sync', 'jiti')).some((f) => f.includes('micro1.config'))).toBe(true);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it('still loads the config, transpiled afresh, where no private folder can be had', () => {
+    const open = fixture({});
+    chmodSync(open, 0o777);
+    const tmp = fixture({});
+    const dir = fixture({ 'interviews/a.yaml': 'interview_name: A\n', 'micro1.config.ts': TS_CONFIG });
+    const run = spawnSync(process.execPath, [CLI, 'plan'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH, XDG_CACHE_HOME: open, TMPDIR: tmp } });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('+ a');
+    // Nothing transpiled is kept anywhere: not under the refused folder, not in the temporary one.
+    const jitiFolder = path.join(open, 'micro1-sync', 'jiti');
+    expect(existsSync(jitiFolder) ? readdirSync(jitiFolder) : []).toEqual([]);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
 });
+
