@@ -78,7 +78,7 @@ const isIoBuiltin = (name: string) => IO_BUILTINS.has(name.replace(/^node:/, '')
 const API_SHAPES = ['api/list-shape.ts', 'api/language-names.ts'];
 const PURE_OUTSIDE_PLAN = [
   'definitions/body-model.ts', 'definitions/canonical.ts', 'definitions/canonical-yaml.ts', 'definitions/interview-schema.ts', 'definitions/editor-schema.ts',
-  'definitions/source-hash.ts', ...API_SHAPES, 'state/state-model.ts', 'diagnostics.ts', 'paths.ts', 'render/neutralise.ts', 'render/redact.ts',
+  'definitions/source-hash.ts', ...API_SHAPES, 'state/state-model.ts', 'diagnostics.ts', 'paths.ts', 'values.ts', 'render/neutralise.ts', 'render/redact.ts',
   // The resource kinds (webhooks): what differs per kind, as values.
   'kinds/kinds.ts', 'kinds/resource-kind.ts', 'kinds/webhook.ts', 'kinds/url-rules.ts', 'state/state-v2.ts',
 ];

@@ -14,6 +14,7 @@ import {
   type ListNameOf,
 } from '../definitions/body-model.js';
 import { codingLanguageCode, codingLanguageName, languageCode, languageName, type CodingLanguage, type InterviewLanguage } from './language-names.js';
+import { isRecord } from '../values.js';
 
 /**
  * The shape GET /interviews returns (openapi.json GetAllInterviewsResponse, component 8b24a4dd…) and
@@ -314,10 +315,6 @@ function problem(field: string, value: unknown, reason: string, outcome: string)
 
 function roundTo(value: number, digits: number): number {
   return Number(value.toFixed(digits));
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function describe(value: unknown): string {

@@ -11,6 +11,7 @@ import { PACKAGE_ROOT, TOOL_VERSION } from '../version.js';
 import {
   CONFIG_FILE, CONFIG_TEXT, EXAMPLE_FILE, EXAMPLE_TEXT, FRAGMENT_FILE, FRAGMENT_TEXT, GITATTRIBUTES_HEADER, gitattributesLine, GITIGNORE_HEADER, gitignoreLines, MERGE_DRIVER_COMMAND,
 } from './init-files.js';
+import { isRecord } from '../values.js';
 
 /**
  * `micro1 init`: config → interviews → .gitignore, .gitattributes → editor schemas and settings → CI workflow,
@@ -161,8 +162,4 @@ function workflows(root: string): InitStep[] {
 /** Files init reads are the user's: only a regular file (or a link inside the project), and never a huge one. */
 function readSmall(root: string, rel: string): Buffer | undefined {
   return readRegularFile(path.join(root, rel), { maxBytes: 1_000_000, root, display: rel, what: 'file' });
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -3,6 +3,7 @@ import { ID_PATTERN } from '../definitions/interview-schema.js';
 import { didYouMean } from '../suggest.js';
 import type { ResourceBody, ResourceIssue, ResourceKind } from './resource-kind.js';
 import { isLoopback } from './url-rules.js';
+import { isRecord } from '../values.js';
 
 /**
  * A micro1 webhook: where micro1 sends interview results and candidate events. The body of
@@ -151,8 +152,4 @@ function checkEvent(raw: unknown, issues: ResourceIssue[]): string | undefined {
   const suggestion = typeof raw === 'string' ? didYouMean(raw, WEBHOOK_EVENTS) : undefined;
   issues.push({ path: at, message: `event ${shown} is not a micro1 webhook event`, hint: suggestion ? `did you mean "${suggestion}"?` : `one of ${WEBHOOK_EVENTS.join(', ')}` });
   return undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

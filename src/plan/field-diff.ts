@@ -2,6 +2,7 @@ import { diffArrays, diffWordsWithSpace } from 'diff';
 import { jsonEqual } from '../definitions/canonical.js';
 import { visible } from '../render/neutralise.js';
 import type { Change } from './planner.js';
+import { isRecord } from '../values.js';
 
 /** One line of a change's detail, before any styling: the renderers only decide how it looks. */
 export type DiffLine =
@@ -119,8 +120,4 @@ export function formatValue(value: unknown): string {
 
 function isLong(a: string, b: string): boolean {
   return a.length > LONG_TEXT || b.length > LONG_TEXT || a.includes('\n') || b.includes('\n');
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,4 +1,5 @@
 import { jsonEqual } from '../definitions/canonical.js';
+import { isRecord } from '../values.js';
 
 /**
  * `apply --reviewed`: what a merge would apply, compared with the plan the reviewer saw. Pure.
@@ -65,8 +66,4 @@ function changedFields(a: unknown, b: unknown): string[] {
   const fields = [...new Set([...Object.keys(ra), ...Object.keys(rb)])].sort();
   const changed = fields.filter((f) => !jsonEqual(ra[f], rb[f]));
   return changed.length > 0 ? changed : ['the body'];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

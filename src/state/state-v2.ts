@@ -1,6 +1,7 @@
 import { ID_PATTERN } from '../definitions/interview-schema.js';
 import { KINDS, kindNamed } from '../kinds/kinds.js';
 import { resourceRecord, type ResourceEntry, type ResourcePending, type State } from './state-model.js';
+import { isRecord } from '../values.js';
 
 /**
  * State version 2: version 1 plus the other resource kinds (kinds/), with every entry's kind
@@ -101,8 +102,4 @@ function resourceEntryProblem(value: unknown, kind: string, keys: ReadonlySet<st
   if (keys.has('startedAt') && typeof value.startedAt !== 'string') return '.startedAt: must be text';
   if (value.sources !== undefined && !(isRecord(value.sources) && Object.values(value.sources).every((h) => typeof h === 'string'))) return '.sources: must map files to hashes';
   return undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

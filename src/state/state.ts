@@ -14,6 +14,7 @@ export {
 import { emptyState, hasResources, interviewRecord, sharedId, STATE_VERSION, type PendingCreate, type State, type StateEntry } from './state-model.js';
 import { shapeChecker } from './shape-check.js';
 import { splitVersion2, version2Value, type Version2Parts } from './state-v2.js';
+import { isRecord } from '../values.js';
 
 /**
  * 10,000 interviews with long descriptions are about 30 MB; a state past this is not one we
@@ -198,10 +199,6 @@ function zodOf(shape: ValueShape): z.ZodType {
     case 'object':
       return z.looseObject(Object.fromEntries(Object.entries(shape.fields).map(([k, f]) => [k, f.optional ? zodOf(f.shape).optional() : zodOf(f.shape)])));
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function valuesAreStrings(record: Record<string, unknown>): boolean {
