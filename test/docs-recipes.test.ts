@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY, sandbox } from './apply-harness.js';
-import { BIN } from './chaos-harness.js';
+import { BIN, GIT_AUTHOR, npxShell } from './workflow-runner.js';
 import { fixture } from './helpers.js';
 import { renderGfm } from './render-harness.js';
 
@@ -43,19 +43,9 @@ describe('docs/state.md', () => {
   it('resolves a state merge conflict after a branch ran `state mv` with its recipe, and the plan is empty', async () => {
     const box = await sandbox();
     const root = fixture({});
-    const shims = path.join(root, 'shims');
-    mkdirSync(shims);
-    writeFileSync(path.join(shims, 'npx'), `#!/bin/sh\nif [ "$1" = micro1 ]; then shift; exec "${process.execPath}" "${BIN}" "$@"; fi\nexit 127\n`);
-    chmodSync(path.join(shims, 'npx'), 0o755);
     const env = {
-      PATH: `${shims}:${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
-      HOME: root,
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_CONFIG_GLOBAL: '/dev/null',
-      GIT_AUTHOR_NAME: 'Dev',
-      GIT_AUTHOR_EMAIL: 'dev@example.com',
-      GIT_COMMITTER_NAME: 'Dev',
-      GIT_COMMITTER_EMAIL: 'dev@example.com',
+      ...npxShell(root).env,
+      ...GIT_AUTHOR,
       MICRO1_API_KEY: API_KEY,
       NO_COLOR: '1',
     };

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { editorAssociations } from '../src/definitions/editor-schema.js';
 import { serializeState, type State } from '../src/state/state.js';
-import { BIN } from './chaos-harness.js';
+import { GIT_AUTHOR, npxShell } from './workflow-runner.js';
 import { appliedEntry, definition, fixture, runCli, stateOf } from './helpers.js';
 
 /**
@@ -19,20 +19,7 @@ const run = promisify(execFile);
 
 /** A shell where `npx micro1` is this build, as it is in a repository with micro1-sync installed. */
 function shell(root: string): (script: string) => Promise<{ code: number; stdout: string; stderr: string }> {
-  const shims = path.join(root, '.shims');
-  mkdirSync(shims, { recursive: true });
-  writeFileSync(path.join(shims, 'npx'), `#!/bin/sh\nif [ "$1" = micro1 ]; then shift; exec "${process.execPath}" "${BIN}" "$@"; fi\nexit 127\n`);
-  chmodSync(path.join(shims, 'npx'), 0o755);
-  const env = {
-    PATH: `${shims}:${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
-    HOME: root,
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: '/dev/null',
-    GIT_AUTHOR_NAME: 'Dev',
-    GIT_AUTHOR_EMAIL: 'dev@example.com',
-    GIT_COMMITTER_NAME: 'Dev',
-    GIT_COMMITTER_EMAIL: 'dev@example.com',
-  };
+  const env = { ...npxShell(root).env, ...GIT_AUTHOR };
   return async (script) => {
     try {
       const { stdout, stderr } = await run('sh', ['-ec', script], { cwd: root, env });

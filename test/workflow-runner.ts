@@ -244,27 +244,45 @@ export interface Shims {
   env: Record<string, string>;
 }
 
-/** `npx micro1` → the built CLI; `npm` records its arguments (npm ci is stubbed). */
-export function makeShims(root: string): Shims {
+/**
+ * A shell environment under `root` where `npx micro1` runs this build, as in a repository with
+ * micro1-sync installed, and git reads no configuration but its own home's: what every test that
+ * runs documented shell commands starts from.
+ */
+export function npxShell(root: string): { dir: string; env: Record<string, string> } {
   const dir = path.join(root, '.shims');
   mkdirSync(dir, { recursive: true });
-  const npmCalls = path.join(root, '.npm-calls');
   writeFileSync(path.join(dir, 'npx'), ['#!/bin/sh', `if [ "$1" = micro1 ]; then shift; exec "${process.execPath}" "${BIN}" "$@"; fi`, 'echo "npx shim: unexpected npx $*" >&2', 'exit 127', ''].join('\n'));
-  writeFileSync(path.join(dir, 'npm'), `#!/bin/sh\necho "$*" >> "${npmCalls}"\n`);
   chmodSync(path.join(dir, 'npx'), 0o755);
-  chmodSync(path.join(dir, 'npm'), 0o755);
   const home = path.join(root, '.home');
   mkdirSync(home, { recursive: true });
+  return {
+    dir,
+    env: {
+      PATH: `${dir}:${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
+      HOME: home,
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: path.join(home, '.gitconfig'),
+    },
+  };
+}
+
+/** Who the shell's own commits are by (`git commit` in a documented recipe). */
+export const GIT_AUTHOR = { GIT_AUTHOR_NAME: 'Dev', GIT_AUTHOR_EMAIL: 'dev@example.com', GIT_COMMITTER_NAME: 'Dev', GIT_COMMITTER_EMAIL: 'dev@example.com' };
+
+/** `npx micro1` → the built CLI; `npm` records its arguments (npm ci is stubbed). */
+export function makeShims(root: string): Shims {
+  const { dir, env } = npxShell(root);
+  const npmCalls = path.join(root, '.npm-calls');
+  writeFileSync(path.join(dir, 'npm'), `#!/bin/sh\necho "$*" >> "${npmCalls}"\n`);
+  chmodSync(path.join(dir, 'npm'), 0o755);
   return {
     root,
     dir,
     npmCalls,
     runs: 0,
     env: {
-      PATH: `${dir}:${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
-      HOME: home,
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_CONFIG_GLOBAL: path.join(home, '.gitconfig'),
+      ...env,
       CI: 'true',
       GITHUB_ACTIONS: 'true',
       GITHUB_SERVER_URL: 'https://github.com',
