@@ -17,12 +17,17 @@ import path from 'node:path';
  * account's or writable by others, or cannot be made.
  */
 export function privateCacheFolder(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const root = userCacheRoot(env);
-  if (root === undefined) return undefined;
+  const found = userCacheRoot(env);
+  if (found === undefined) return undefined;
+  // Resolved, so that `XDG_CACHE_HOME=/x/` is checked as /x and the walk up ends at it.
+  const root = path.resolve(found);
   const folder = path.join(root, 'micro1-sync', name);
   try {
     mkdirSync(folder, { recursive: true, mode: 0o700 });
-    for (let at = folder; at.length >= root.length; at = path.dirname(at)) if (!isPrivateFolder(at)) return undefined;
+    for (let at = folder; ; at = path.dirname(at)) {
+      if (!isPrivateFolder(at)) return undefined;
+      if (at === root || path.dirname(at) === at) break;
+    }
   } catch {
     return undefined;
   }

@@ -41,6 +41,14 @@ describe.skipIf(process.platform === 'win32')('the caches of code micro1 runs', 
     expect(enabling({ XDG_CACHE_HOME: open })).toEqual({ folder: undefined, calls: [] });
   });
 
+  it('checks the cache folder itself when it is named with a trailing slash', () => {
+    const open = fixture({});
+    chmodSync(open, 0o777);
+    expect(enabling({ XDG_CACHE_HOME: `${open}/` })).toEqual({ folder: undefined, calls: [] });
+    const cache = fixture({});
+    expect(enabling({ XDG_CACHE_HOME: `${cache}/` }).folder).toBe(path.join(cache, FOLDER));
+  });
+
   it('stays off where the folder is a link (to a folder elsewhere, perhaps another account\'s)', () => {
     const cache = fixture({});
     const elsewhere = fixture({});
